@@ -1,0 +1,184 @@
+import type { Db } from '../../lib/db';
+import { isUniqueViolation } from '../../lib/db';
+import type { Reservation, ReservationLine } from '../../generated/prisma/client';
+import { BusinessError } from '../errors';
+
+export type LineItem = { sku: string; quantity: number };
+export type PricedLine = LineItem & { unitPrice: number };
+export type CatalogItem = { sku: string; name: string; price: number; available: number; reserved: number };
+export type ReservationView = { orderId: string; status: Reservation['status']; items: LineItem[] };
+
+type ReservationRow = Reservation & { lines: ReservationLine[] };
+
+/**
+ * The inventory service: the catalog, stock levels and per-order reservations.
+ * It owns the `inventory` schema.
+ *
+ * A reservation moves one way: HELD -> COMMITTED or HELD -> RELEASED. Releasing
+ * an order that never reserved writes a RELEASED tombstone, which fences off a
+ * reserve call that arrives after its saga was compensated.
+ */
+export class InventoryService {
+  constructor(private readonly db: Db) {}
+
+  async catalog(): Promise<CatalogItem[]> {
+    return this.db.product.findMany({
+      select: { sku: true, name: true, price: true, available: true, reserved: true },
+      orderBy: { sku: 'asc' },
+    });
+  }
+
+  /** The SKUs in `skus` that the catalog does not know. */
+  async unknownSkus(skus: string[]): Promise<string[]> {
+    const known = await this.db.product.findMany({ where: { sku: { in: skus } }, select: { sku: true } });
+    const knownSet = new Set(known.map((p) => p.sku));
+    return skus.filter((sku) => !knownSet.has(sku));
+  }
+
+  /** Current catalog prices for the items; an unknown SKU is a business failure. */
+  async quote(items: LineItem[]): Promise<PricedLine[]> {
+    const products = await this.db.product.findMany({ where: { sku: { in: items.map((i) => i.sku) } } });
+    const priceOf = new Map(products.map((p) => [p.sku, p.price]));
+    return items.map((item) => {
+      const unitPrice = priceOf.get(item.sku);
+      if (unitPrice === undefined) throw new BusinessError('unknown_sku', `Unknown SKU ${item.sku}`, { sku: item.sku });
+      return { ...item, unitPrice };
+    });
+  }
+
+  async reserve(orderId: string, items: LineItem[], idempotencyKey: string): Promise<ReservationView> {
+    try {
+      return await this.db.$transaction(async (tx) => {
+        const existing = await tx.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+        if (existing) return replayReserve(existing, idempotencyKey);
+
+        // Locking rows in SKU order means two multi-item orders can't deadlock.
+        for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+          // The stock check and the decrement are one statement, so concurrent
+          // orders can never oversell; the CHECK (available >= 0) backs it up.
+          const { count } = await tx.product.updateMany({
+            where: { sku: item.sku, available: { gte: item.quantity } },
+            data: { available: { decrement: item.quantity }, reserved: { increment: item.quantity } },
+          });
+          if (count === 0) throw await stockFailure(tx, item);
+        }
+        const created = await tx.reservation.create({
+          data: { orderId, idempotencyKey, status: 'HELD', lines: { create: items } },
+          include: { lines: true },
+        });
+        return toView(created);
+      });
+    } catch (err) {
+      // A concurrent call with the same order won the race; its transaction
+      // committed and ours rolled back, so answer with what it wrote.
+      if (!isUniqueViolation(err)) throw err;
+      const winner = await this.db.reservation.findUniqueOrThrow({ where: { orderId }, include: { lines: true } });
+      return replayReserve(winner, idempotencyKey);
+    }
+  }
+
+  /** Compensation: return held stock. Safe to repeat, and safe before any reserve. */
+  async release(orderId: string, idempotencyKey: string): Promise<ReservationView> {
+    return this.settle(orderId, idempotencyKey, 'RELEASED');
+  }
+
+  /** The order completed: held stock becomes sold stock. */
+  async commit(orderId: string, idempotencyKey: string): Promise<ReservationView> {
+    return this.settle(orderId, idempotencyKey, 'COMMITTED');
+  }
+
+  async reservationFor(orderId: string): Promise<ReservationView | null> {
+    const row = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+    return row && toView(row);
+  }
+
+  /** Adds the products the catalog lacks; existing stock is left alone. */
+  async addMissingProducts(products: readonly { sku: string; name: string; price: number; stock: number }[]): Promise<void> {
+    await this.db.product.createMany({
+      data: products.map(({ sku, name, price, stock }) => ({ sku, name, price, available: stock })),
+      skipDuplicates: true,
+    });
+  }
+
+  /** Adds a product or resets its stock: for tests and demos, not for orders. */
+  async upsertProduct(p: { sku: string; name: string; price: number; stock: number }): Promise<void> {
+    await this.db.product.upsert({
+      where: { sku: p.sku },
+      create: { sku: p.sku, name: p.name, price: p.price, available: p.stock },
+      update: { name: p.name, price: p.price, available: p.stock },
+    });
+  }
+
+  private async settle(orderId: string, settleKey: string, to: 'RELEASED' | 'COMMITTED'): Promise<ReservationView> {
+    try {
+      return await this.settleOnce(orderId, settleKey, to);
+    } catch (err) {
+      // Two releases of a never-reserved order raced to write the tombstone.
+      if (!isUniqueViolation(err)) throw err;
+      return this.settleOnce(orderId, settleKey, to);
+    }
+  }
+
+  private async settleOnce(orderId: string, settleKey: string, to: 'RELEASED' | 'COMMITTED'): Promise<ReservationView> {
+    return this.db.$transaction(async (tx) => {
+      // FOR UPDATE serializes a release racing a commit of the same order.
+      await tx.$executeRaw`SELECT 1 FROM inventory.reservations WHERE order_id = ${orderId} FOR UPDATE`;
+      const row = await tx.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+      if (!row) {
+        if (to === 'COMMITTED') throw new BusinessError('reservation_not_found', `No reservation for order ${orderId}`);
+        const tombstone = await tx.reservation.create({
+          data: { orderId, idempotencyKey: settleKey, settleKey, status: 'RELEASED' },
+          include: { lines: true },
+        });
+        return toView(tombstone);
+      }
+      if (row.status === to) return toView(row);
+      if (row.status !== 'HELD') {
+        throw new BusinessError('reservation_settled', `Reservation for order ${orderId} is already ${row.status}`);
+      }
+      for (const line of [...row.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
+        await tx.product.update({
+          where: { sku: line.sku },
+          data:
+            to === 'RELEASED'
+              ? { available: { increment: line.quantity }, reserved: { decrement: line.quantity } }
+              : { sold: { increment: line.quantity }, reserved: { decrement: line.quantity } },
+        });
+      }
+      const updated = await tx.reservation.update({
+        where: { orderId },
+        data: { status: to, settleKey },
+        include: { lines: true },
+      });
+      return toView(updated);
+    });
+  }
+}
+
+function replayReserve(row: ReservationRow, idempotencyKey: string): ReservationView {
+  if (row.status === 'RELEASED') {
+    throw new BusinessError('fenced', `Order ${row.orderId} was already compensated; not reserving again`);
+  }
+  if (row.idempotencyKey !== idempotencyKey) {
+    throw new BusinessError('idempotency_conflict', `Order ${row.orderId} already has a reservation under another key`);
+  }
+  return toView(row);
+}
+
+async function stockFailure(tx: Pick<Db, 'product'>, item: LineItem): Promise<BusinessError> {
+  const product = await tx.product.findUnique({ where: { sku: item.sku } });
+  if (!product) return new BusinessError('unknown_sku', `Unknown SKU ${item.sku}`, { sku: item.sku });
+  return new BusinessError('out_of_stock', `Only ${product.available} of ${item.sku} available, ${item.quantity} requested`, {
+    sku: item.sku,
+    requested: item.quantity,
+    available: product.available,
+  });
+}
+
+function toView(row: ReservationRow): ReservationView {
+  return {
+    orderId: row.orderId,
+    status: row.status,
+    items: row.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+  };
+}

@@ -1,0 +1,109 @@
+import type { Db } from '../../lib/db';
+import { isUniqueViolation } from '../../lib/db';
+import type { Order, OrderLine } from '../../generated/prisma/client';
+import { BusinessError } from '../errors';
+import type { InventoryService, LineItem } from '../inventory/inventory-service';
+
+export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
+export type OrderOutcome =
+  | { status: 'COMPLETED' }
+  | { status: 'COMPENSATED' | 'FAILED'; failedStep: string; reason: string };
+export type OrderView = {
+  orderId: string;
+  customerId: string;
+  status: Order['status'];
+  total: number;
+  currency: string;
+  items: (LineItem & { unitPrice: number })[];
+  failure: { step: string; reason: string } | null;
+};
+
+type OrderRow = Order & { lines: OrderLine[] };
+
+/**
+ * The order record: what was bought, at which price, and how it ended.
+ * It owns the `orders` schema; prices come from the inventory service's catalog.
+ */
+export class OrderService {
+  constructor(
+    private readonly db: Db,
+    private readonly inventory: InventoryService,
+  ) {}
+
+  async create(order: NewOrder, idempotencyKey: string): Promise<OrderView> {
+    const existing = await this.find(order.orderId);
+    if (existing) return replayCreate(existing, idempotencyKey);
+
+    const lines = await this.inventory.quote(order.items);
+    const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+    try {
+      return toView(
+        await this.db.order.create({
+          data: {
+            id: order.orderId,
+            customerId: order.customerId,
+            currency: order.currency ?? 'USD',
+            total,
+            idempotencyKey,
+            lines: { create: lines },
+          },
+          include: { lines: true },
+        }),
+      );
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return replayCreate(await this.findOrThrow(order.orderId), idempotencyKey);
+    }
+  }
+
+  /**
+   * Records how the order ended. The first outcome wins: closing again with the
+   * same outcome is a no-op, so the call can be retried freely.
+   */
+  async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
+    const failure =
+      outcome.status === 'COMPLETED' ? {} : { failedStep: outcome.failedStep, failureReason: outcome.reason };
+    // Only a PENDING order can be closed; the conditional update makes that atomic.
+    await this.db.order.updateMany({
+      where: { id: orderId, status: 'PENDING' },
+      data: { status: outcome.status, settleKey: idempotencyKey, ...failure },
+    });
+    const order = await this.find(orderId);
+    if (order && order.status !== outcome.status) {
+      throw new BusinessError('order_closed', `Order ${orderId} is already ${order.status}`);
+    }
+    return order && toView(order);
+  }
+
+  async orderFor(orderId: string): Promise<OrderView | null> {
+    const order = await this.find(orderId);
+    return order && toView(order);
+  }
+
+  private find(orderId: string): Promise<OrderRow | null> {
+    return this.db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
+  }
+
+  private findOrThrow(orderId: string): Promise<OrderRow> {
+    return this.db.order.findUniqueOrThrow({ where: { id: orderId }, include: { lines: true } });
+  }
+}
+
+function replayCreate(order: OrderRow, idempotencyKey: string): OrderView {
+  if (order.idempotencyKey !== idempotencyKey) {
+    throw new BusinessError('idempotency_conflict', `Order ${order.id} already exists under another key`);
+  }
+  return toView(order);
+}
+
+function toView(o: OrderRow): OrderView {
+  return {
+    orderId: o.id,
+    customerId: o.customerId,
+    status: o.status,
+    total: o.total,
+    currency: o.currency,
+    items: o.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+    failure: o.failedStep && o.failureReason ? { step: o.failedStep, reason: o.failureReason } : null,
+  };
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../../lib/db';
+import { isUniqueViolation } from '../../lib/db';
+import type { Shipment } from '../../generated/prisma/client';
+import { BusinessError, TransientError } from '../errors';
+
+export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
+export type ShipmentView = Pick<Shipment, 'orderId' | 'status' | 'trackingNumber' | 'carrier'>;
+
+/** The carrier refuses to ship here, as a real one refuses an embargoed country. */
+export const REJECTED_COUNTRY = 'XX';
+const CARRIER = 'FAKE-EXPRESS';
+
+/**
+ * A fake carrier: books shipments, returns tracking numbers, and has bad days
+ * (`failureRate` of calls fail transiently). It owns the `shipping` schema.
+ */
+export class ShippingService {
+  constructor(
+    private readonly db: Db,
+    private readonly failureRate = 0,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  async createShipment(orderId: string, address: Address, idempotencyKey: string): Promise<ShipmentView> {
+    const existing = await this.db.shipment.findUnique({ where: { orderId } });
+    if (existing) return replayCreate(existing, idempotencyKey);
+
+    if (address.country.toUpperCase() === REJECTED_COUNTRY) {
+      throw new BusinessError('address_rejected', `Carrier does not ship to country ${address.country}`, {
+        country: address.country,
+      });
+    }
+    if (this.random() < this.failureRate) throw new TransientError('Carrier API unavailable');
+
+    let shipment: Shipment;
+    try {
+      shipment = await this.db.shipment.create({
+        data: {
+          orderId,
+          idempotencyKey,
+          status: 'CREATED',
+          trackingNumber: `TRK${randomBytes(6).toString('hex').toUpperCase()}`,
+          carrier: CARRIER,
+          country: address.country,
+        },
+      });
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      shipment = await this.db.shipment.findUniqueOrThrow({ where: { orderId } });
+    }
+    return replayCreate(shipment, idempotencyKey);
+  }
+
+  /** Compensation. Safe to repeat; before any shipment it leaves a CANCELLED fence. */
+  async cancelShipment(orderId: string, idempotencyKey: string): Promise<ShipmentView> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM shipping.shipments WHERE order_id = ${orderId} FOR UPDATE`;
+      const shipment = await tx.shipment.findUnique({ where: { orderId } });
+      if (!shipment) {
+        return toView(await tx.shipment.create({ data: { orderId, idempotencyKey, cancelKey: idempotencyKey, status: 'CANCELLED' } }));
+      }
+      if (shipment.status === 'CANCELLED') return toView(shipment);
+      return toView(await tx.shipment.update({ where: { orderId }, data: { status: 'CANCELLED', cancelKey: idempotencyKey } }));
+    });
+  }
+
+  async shipmentFor(orderId: string): Promise<ShipmentView | null> {
+    const shipment = await this.db.shipment.findUnique({ where: { orderId } });
+    return shipment && toView(shipment);
+  }
+}
+
+function replayCreate(shipment: Shipment, idempotencyKey: string): ShipmentView {
+  if (shipment.status === 'CANCELLED') {
+    throw new BusinessError('fenced', `Order ${shipment.orderId} was already compensated; not shipping`);
+  }
+  if (shipment.idempotencyKey !== idempotencyKey) {
+    throw new BusinessError('idempotency_conflict', `Order ${shipment.orderId} already has a shipment under another key`);
+  }
+  return toView(shipment);
+}
+
+function toView(s: Shipment): ShipmentView {
+  return { orderId: s.orderId, status: s.status, trackingNumber: s.trackingNumber, carrier: s.carrier };
+}
