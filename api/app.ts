@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Request } from 'express';
+import type { Services } from '../services';
+import type { CheckoutClient } from './checkout-client';
+import { hashRequest, orderIdForKey } from './checkout-client';
+import { HttpError, errorHandler, notFound } from './http-error';
+import { idempotencyKeySchema, orderIdSchema, orderRequestSchema } from './order-request';
+
+export type ApiDeps = {
+  checkouts: CheckoutClient;
+  services: Services;
+  temporal: { namespace: string; uiUrl: string };
+  /** Liveness of what the API depends on; throws when something is down. */
+  ping: () => Promise<void>;
+};
+
+/** Bodies are small: an order with 20 lines is well under this. */
+export const BODY_LIMIT = '16kb';
+
+export function createApp({ checkouts, services, temporal, ping }: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const uiLink = (workflowId: string, runId: string) =>
+    `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+
+  app.get('/healthz', async (_req, res) => {
+    try {
+      await ping();
+      res.json({ status: 'ok' });
+    } catch {
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+
+  app.get('/catalog', async (_req, res) => {
+    res.json(await services.inventory.catalog());
+  });
+
+  app.post('/orders', requireJson, express.json({ limit: BODY_LIMIT, strict: true }), async (req, res) => {
+    const parsed = orderRequestSchema.safeParse(req.body);
+    if (!parsed.success) throw HttpError.invalid(parsed.error);
+    const order = parsed.data;
+    const idempotencyKey = readIdempotencyKey(req);
+
+    const unknown = await services.inventory.unknownSkus(order.items.map((i) => i.sku));
+    if (unknown.length > 0) {
+      throw new HttpError(
+        422,
+        `Unknown SKU: ${unknown.join(', ')}`,
+        order.items.flatMap((item, i) => (unknown.includes(item.sku) ? [{ path: ['items', i, 'sku'], message: 'unknown SKU' }] : [])),
+      );
+    }
+
+    // With a key, the order id is derived from it: a retried request maps to
+    // the same order, and Temporal refuses to start its saga twice.
+    const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : `ord_${randomUUID().replaceAll('-', '')}`;
+    const started = await checkouts.start({ orderId, ...order }, hashRequest(order));
+    if (started === 'conflict') {
+      throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
+    }
+    if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res
+      .status(202)
+      .location(`/orders/${orderId}`)
+      .json({
+        orderId,
+        workflowId: started.workflowId,
+        runId: started.runId,
+        status: 'PENDING',
+        links: { self: `/orders/${orderId}`, temporalUi: uiLink(started.workflowId, started.runId) },
+      });
+  });
+
+  app.get('/orders/:orderId', async (req, res) => {
+    const orderId = orderIdSchema.safeParse(req.params.orderId);
+    if (!orderId.success) throw new HttpError(404, 'Order not found');
+    const state = await checkouts.read(orderId.data);
+    if (!state) throw new HttpError(404, 'Order not found');
+
+    // Each service reports what its own store holds: the saga's view and the
+    // services' views should agree, and this makes it easy to check.
+    const [payment, inventory, shipment] = await Promise.all([
+      services.payments.paymentFor(orderId.data),
+      services.inventory.reservationFor(orderId.data),
+      services.shipping.shipmentFor(orderId.data),
+    ]);
+    const { runId, ...saga } = state;
+    res.json({
+      ...saga,
+      services: { payment, inventory, shipment },
+      links: { self: `/orders/${orderId.data}`, temporalUi: uiLink(`order-${orderId.data}`, runId) },
+    });
+  });
+
+  app.use(notFound);
+  app.use(errorHandler);
+  return app;
+}
+
+function requireJson(req: Request, _res: unknown, next: () => void): void {
+  if (!req.is('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
+  next();
+}
+
+function readIdempotencyKey(req: Request): string | undefined {
+  const raw = req.get('Idempotency-Key');
+  if (raw === undefined) return undefined;
+  const key = idempotencyKeySchema.safeParse(raw);
+  if (!key.success) throw HttpError.invalid(key.error, 'Invalid Idempotency-Key header');
+  return key.data;
+}

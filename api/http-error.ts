@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+export type Issue = { path: (string | number)[]; message: string };
+
+/** An error the client can act on: its status and message are sent as they are. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues?: Issue[],
+  ) {
+    super(message);
+  }
+
+  static invalid(error: z.ZodError, message = 'Invalid request body'): HttpError {
+    return new HttpError(
+      400,
+      message,
+      error.issues.map((i) => ({ path: i.path.filter((p) => typeof p !== 'symbol') as (string | number)[], message: i.message })),
+    );
+  }
+}
+
+// body-parser reports its failures with a `type`; map them to what the client did wrong.
+const BODY_PARSER_ERRORS: Record<string, [number, string]> = {
+  'entity.parse.failed': [400, 'Malformed JSON body'],
+  'entity.too.large': [413, 'Request body too large'],
+  'encoding.unsupported': [415, 'Unsupported content encoding'],
+  'charset.unsupported': [415, 'Unsupported charset'],
+  'request.aborted': [400, 'Request aborted'],
+  'entity.verify.failed': [400, 'Invalid request body'],
+};
+
+export const notFound: RequestHandler = (req) => {
+  throw new HttpError(404, `No route for ${req.method} ${req.path}`);
+};
+
+/** The last middleware: every error becomes JSON, and no stack trace ever leaves. */
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  if (err instanceof HttpError) {
+    res.status(err.status).json({ error: err.message, ...(err.issues && { issues: err.issues }) });
+    return;
+  }
+  const known = typeof err?.type === 'string' ? BODY_PARSER_ERRORS[err.type] : undefined;
+  if (known) {
+    res.status(known[0]).json({ error: known[1] });
+    return;
+  }
+  console.error(`${req.method} ${req.originalUrl} failed:`, err);
+  res.status(500).json({ error: 'Internal server error' });
+};

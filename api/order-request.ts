@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+// The edge contract for POST /orders. `.strict()` rejects unknown fields, so a
+// typo such as `quantitiy` is an error instead of a silently dropped field.
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+const lineItem = z
+  .object({
+    sku: id,
+    quantity: z.number().int('quantity must be an integer').positive('quantity must be positive').max(100),
+  })
+  .strict();
+
+export const orderRequestSchema = z
+  .object({
+    customerId: id,
+    items: z
+      .array(lineItem)
+      .min(1)
+      .max(20)
+      .superRefine((items, ctx) => {
+        const seen = new Set<string>();
+        items.forEach((item, i) => {
+          if (seen.has(item.sku)) {
+            ctx.addIssue({ code: 'custom', path: [i, 'sku'], message: `duplicate SKU ${item.sku}; use one line with a larger quantity` });
+          }
+          seen.add(item.sku);
+        });
+      }),
+    // Card data never reaches us: only a provider token, like a real integration.
+    payment: z.object({ token: z.string().max(64).regex(/^tok_[A-Za-z0-9_]+$/, 'a payment token such as tok_visa') }).strict(),
+    shippingAddress: z
+      .object({
+        name: text(100),
+        line1: text(200),
+        city: text(100),
+        postalCode: text(20),
+        country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as GB'),
+      })
+      .strict(),
+  })
+  .strict();
+
+export type OrderRequest = z.infer<typeof orderRequestSchema>;
+
+// Printable ASCII, as in the IETF Idempotency-Key draft's examples.
+export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+
+export const orderIdSchema = id;

@@ -1,0 +1,41 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../lib/config';
+import { createDb } from '../lib/db';
+import { createServices } from '../services';
+import { createApp } from './app';
+import { CheckoutClient } from './checkout-client';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl, config.dbPoolSize);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+
+  const app = createApp({
+    checkouts: new CheckoutClient(client, config.temporal.taskQueue),
+    services: createServices(db),
+    temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
+    ping: async () => {
+      await db.$queryRaw`SELECT 1`;
+      await connection.healthService.check({});
+    },
+  });
+
+  const server = app.listen(config.port, () => {
+    console.log(`API listening on http://127.0.0.1:${config.port}`);
+  });
+  const shutdown = () => {
+    server.close(async () => {
+      await connection.close();
+      await db.$disconnect();
+      process.exit(0);
+    });
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCheckoutActivities } from './activities/checkout-activities';
+import { loadConfig } from './lib/config';
+import { createDb, type Db } from './lib/db';
+import { createServices } from './services';
+
+type CheckoutWorkerOptions = {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  carrierFailureRate?: number;
+  /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+};
+
+/** A worker that runs the checkout workflow and the services' activities. */
+export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worker> {
+  const services = createServices(opts.db, { carrierFailureRate: opts.carrierFailureRate });
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    activities: createCheckoutActivities(services),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl, config.dbPoolSize);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createCheckoutWorker({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    db,
+    carrierFailureRate: config.carrierFailureRate,
+  });
+  console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
+  await worker.run();
+  await connection.close();
+  await db.$disconnect();
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
