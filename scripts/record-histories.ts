@@ -1,0 +1,60 @@
+// Records a real history of every saga scenario into test/histories/, for the
+// replay tests. Run it after a deliberate change to the workflow (behind
+// patched()), and commit the new files beside the old ones: old histories must
+// keep replaying, which is the whole point.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { NativeConnection } from '@temporalio/worker';
+import { createDb } from '../lib/db';
+import { createServices } from '../services';
+import { createCheckoutWorker } from '../worker';
+import { runScenario } from '../test/support/run-scenario';
+import { SCENARIOS, type ScenarioName } from '../test/support/scenarios';
+import { cloneTemplate, databaseUrlFor, dropDatabase, TEMPLATE_DB } from '../test/support/databases';
+import { migrate } from './db/migrate';
+import { seedCatalog } from './db/seed';
+import { startDevServer } from './dev-server';
+
+const OUT_DIR = join(__dirname, '..', 'test', 'histories');
+
+async function main(): Promise<void> {
+  const label = process.argv[2] ?? 'v1';
+  const templateUrl = databaseUrlFor(TEMPLATE_DB);
+  await migrate(templateUrl, { log: () => undefined });
+  await seedCatalog(templateUrl);
+  const database = await cloneTemplate();
+  const server = await startDevServer({ port: 0, uiPort: 0 });
+  const db = createDb(database.url, 5);
+  const services = createServices(db);
+  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const taskQueue = 'record-histories';
+  const worker = await createCheckoutWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db });
+
+  try {
+    await mkdir(OUT_DIR, { recursive: true });
+    await worker.runUntil(async () => {
+      for (const name of Object.keys(SCENARIOS) as ScenarioName[]) {
+        const run = await runScenario({ client, taskQueue, services }, name);
+        const file = join(OUT_DIR, `${label}-${name}.json`);
+        await writeFile(file, JSON.stringify(JSON.parse(historyToJSON(await run.handle.fetchHistory())), null, 2) + '\n');
+        console.log(`${name}: ${run.state.status} -> ${file}`);
+      }
+    });
+  } finally {
+    await nativeConnection.close();
+    await connection.close();
+    await db.$disconnect();
+    await dropDatabase(database.name);
+    await dropDatabase(TEMPLATE_DB);
+    await server.teardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

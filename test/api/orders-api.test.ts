@@ -1,0 +1,194 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createApp } from '../../api/app';
+import { CheckoutClient } from '../../api/checkout-client';
+import { startTestStack, type TestStack } from '../support/test-stack';
+
+// The API over a real Temporal dev server, a real worker and a real database.
+let stack: TestStack;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  const app = createApp({
+    checkouts: new CheckoutClient(stack.client, stack.taskQueue),
+    services: stack.services,
+    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+    ping: async () => void (await stack.db.$queryRaw`SELECT 1`),
+  });
+  server = app.listen(0);
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server?.close();
+  await stack?.stop();
+});
+
+const validOrder = () => ({
+  customerId: 'cust_api',
+  items: [{ sku: 'KB-001', quantity: 1 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+});
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${base}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function workflowsStarted(): Promise<number> {
+  let n = 0;
+  for await (const _ of stack.client.workflow.list({ query: `TaskQueue = "${stack.taskQueue}"` })) n++;
+  return n;
+}
+
+async function rowsWritten(): Promise<number[]> {
+  return Promise.all([
+    stack.db.order.count(),
+    stack.db.reservation.count(),
+    stack.db.payment.count(),
+    stack.db.shipment.count(),
+    stack.db.product.aggregate({ _sum: { available: true } }).then((a) => a._sum.available ?? 0),
+  ]);
+}
+
+async function waitForTerminal(orderId: string) {
+  for (let i = 0; i < 150; i++) {
+    const res = await fetch(`${base}/orders/${orderId}`);
+    const body = await res.json();
+    if (['COMPLETED', 'COMPENSATED', 'FAILED'].includes(body.status)) return body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`order ${orderId} did not finish`);
+}
+
+describe('POST /orders', () => {
+  it('accepts a valid order with 202, and the saga completes', async () => {
+    const res = await post(validOrder());
+    const body = await res.json();
+
+    expect(res.status).toBe(202);
+    expect(body).toEqual({
+      orderId: expect.stringMatching(/^ord_/),
+      workflowId: `order-${body.orderId}`,
+      runId: expect.any(String),
+      status: 'PENDING',
+      links: {
+        self: `/orders/${body.orderId}`,
+        temporalUi: `http://127.0.0.1:8233/namespaces/default/workflows/order-${body.orderId}/${body.runId}/history`,
+      },
+    });
+
+    const order = await waitForTerminal(body.orderId);
+    expect(order).toMatchObject({
+      orderId: body.orderId,
+      status: 'COMPLETED',
+      total: 12900,
+      steps: expect.arrayContaining([{ name: 'chargePayment', status: 'completed', attempts: 1 }]),
+      services: {
+        payment: { status: 'CHARGED', amount: 12900 },
+        inventory: { status: 'COMMITTED', items: [{ sku: 'KB-001', quantity: 1 }] },
+        shipment: { status: 'CREATED', trackingNumber: expect.stringMatching(/^TRK/) },
+      },
+    });
+  });
+
+  const tooLarge = { ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, line1: 'x'.repeat(20_000) } };
+  const invalid: [string, () => Promise<Response>, number, RegExp][] = [
+    ['malformed JSON', () => post('{"customerId": '), 400, /malformed json/i],
+    ['wrong content type', () => fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' }), 415, /content-type/i],
+    ['a body too large', () => post(tooLarge), 413, /too large/i],
+    ['a missing field', () => post({ ...validOrder(), payment: undefined }), 400, /invalid request body/i],
+    ['an extra field', () => post({ ...validOrder(), coupon: 'FREE' }), 400, /invalid request body/i],
+    ['a zero quantity', () => post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 0 }] }), 400, /invalid/i],
+    ['a fractional quantity', () => post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 1.5 }] }), 400, /invalid/i],
+    ['a string quantity', () => post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: '1' }] }), 400, /invalid/i],
+    ['an unknown SKU', () => post({ ...validOrder(), items: [{ sku: 'NOPE-999', quantity: 1 }] }), 422, /unknown sku/i],
+    [
+      'duplicate SKUs',
+      () => post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'KB-001', quantity: 2 }] }),
+      400,
+      /invalid/i,
+    ],
+    ['a card number instead of a token', () => post({ ...validOrder(), payment: { token: '4242424242424242' } }), 400, /invalid/i],
+    ['a bad Idempotency-Key header', () => post(validOrder(), { 'Idempotency-Key': 'has spaces' }), 400, /idempotency-key/i],
+  ];
+
+  it.each(invalid)('rejects %s with a 4xx JSON error, starting nothing and writing nothing', async (_name, send, status, message) => {
+    const [workflowsBefore, rowsBefore] = [await workflowsStarted(), await rowsWritten()];
+    const res = await send();
+    const body = await res.json();
+
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(body.error).toMatch(message);
+    expect(JSON.stringify(body)).not.toMatch(/at .+\.(ts|js):\d+/);
+    expect(await workflowsStarted()).toBe(workflowsBefore);
+    expect(await rowsWritten()).toEqual(rowsBefore);
+  });
+
+  it('names the offending fields', async () => {
+    const res = await post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: -1 }], extra: 1 });
+    const body = await res.json();
+    expect(body.issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: ['items', 0, 'quantity'] }), expect.objectContaining({ path: [] })]),
+    );
+  });
+
+  it('an Idempotency-Key replays the same order and starts no second saga', async () => {
+    const key = `key-${Date.now()}`;
+    const before = await workflowsStarted();
+    const first = await post(validOrder(), { 'Idempotency-Key': key });
+    const second = await post(validOrder(), { 'Idempotency-Key': key });
+    const firstBody = await first.json();
+    const secondBody = await second.json();
+
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(secondBody).toEqual(firstBody);
+    expect(await workflowsStarted()).toBe(before + 1);
+  });
+
+  it('the same Idempotency-Key with a different body is refused with 422', async () => {
+    const key = `key-${Date.now()}-diff`;
+    await post(validOrder(), { 'Idempotency-Key': key });
+    const before = await workflowsStarted();
+    const res = await post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 2 }] }, { 'Idempotency-Key': key });
+
+    expect(res.status).toBe(422);
+    expect((await res.json()).error).toMatch(/different request body/);
+    expect(await workflowsStarted()).toBe(before);
+  });
+});
+
+describe('GET endpoints', () => {
+  it('GET /orders/:id is 404 for an unknown order', async () => {
+    const res = await fetch(`${base}/orders/ord_doesnotexist`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'Order not found' });
+  });
+
+  it('GET /catalog lists SKUs with price, available and reserved stock', async () => {
+    const res = await fetch(`${base}/catalog`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(
+      expect.arrayContaining([{ sku: 'GPU-01', name: expect.any(String), price: 89900, available: expect.any(Number), reserved: expect.any(Number) }]),
+    );
+  });
+
+  it('GET /healthz answers ok', async () => {
+    const res = await fetch(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('unknown routes get a JSON 404', async () => {
+    const res = await fetch(`${base}/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'No route for GET /nope' });
+  });
+});

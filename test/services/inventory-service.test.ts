@@ -1,0 +1,94 @@
+import { BusinessError } from '../../services/errors';
+import { uniqueId, useServiceDb } from '../support/service-db';
+
+const ctx = useServiceDb();
+
+async function newProduct(stock: number) {
+  const sku = uniqueId('SKU');
+  await ctx.services.inventory.upsertProduct({ sku, name: 'Test product', price: 1000, stock });
+  return sku;
+}
+const product = (sku: string) => ctx.db.product.findUniqueOrThrow({ where: { sku } });
+
+describe('InventoryService', () => {
+  it('seeds a catalog of at least 5 SKUs, one of them with a stock of 3 or less', async () => {
+    const catalog = await ctx.services.inventory.catalog();
+    expect(catalog.length).toBeGreaterThanOrEqual(5);
+    expect(catalog.some((p) => p.available <= 3)).toBe(true);
+  });
+
+  it('reserves stock once per idempotency key', async () => {
+    const sku = await newProduct(10);
+    const orderId = uniqueId('ord');
+    const first = await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 2 }], `${orderId}:reserve`);
+    const again = await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 2 }], `${orderId}:reserve`);
+
+    expect(again).toEqual(first);
+    expect(await ctx.db.reservation.count({ where: { orderId } })).toBe(1);
+    expect(await product(sku)).toMatchObject({ available: 8, reserved: 2 });
+  });
+
+  it('refuses out-of-stock orders as a business failure and changes nothing', async () => {
+    const sku = await newProduct(1);
+    const other = await newProduct(5);
+    const orderId = uniqueId('ord');
+    const attempt = ctx.services.inventory.reserve(orderId, [{ sku: other, quantity: 1 }, { sku, quantity: 2 }], 'k');
+
+    await expect(attempt).rejects.toMatchObject({ code: 'out_of_stock' });
+    await expect(attempt).rejects.toBeInstanceOf(BusinessError);
+    expect(await product(sku)).toMatchObject({ available: 1, reserved: 0 });
+    expect(await product(other)).toMatchObject({ available: 5, reserved: 0 });
+    expect(await ctx.db.reservation.count({ where: { orderId } })).toBe(0);
+  });
+
+  it('never oversells under concurrent orders for the last units', async () => {
+    const sku = await newProduct(3);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => {
+        const orderId = uniqueId('ord');
+        return ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], `${orderId}:reserve`);
+      }),
+    );
+
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(
+      Array(5).fill('out_of_stock'),
+    );
+    expect(await product(sku)).toMatchObject({ available: 0, reserved: 3 });
+  });
+
+  it('releases held stock, idempotently', async () => {
+    const sku = await newProduct(4);
+    const orderId = uniqueId('ord');
+    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 3 }], 'k');
+    await ctx.services.inventory.release(orderId, 'r');
+    const again = await ctx.services.inventory.release(orderId, 'r');
+
+    expect(again.status).toBe('RELEASED');
+    expect(await product(sku)).toMatchObject({ available: 4, reserved: 0 });
+  });
+
+  it('a release before any reserve fences off a late reserve', async () => {
+    const sku = await newProduct(4);
+    const orderId = uniqueId('ord');
+    await expect(ctx.services.inventory.release(orderId, 'r')).resolves.toMatchObject({ status: 'RELEASED', items: [] });
+    await expect(ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], 'k')).rejects.toMatchObject({ code: 'fenced' });
+    expect(await product(sku)).toMatchObject({ available: 4, reserved: 0 });
+  });
+
+  it('commits held stock as sold; a committed reservation cannot be released', async () => {
+    const sku = await newProduct(4);
+    const orderId = uniqueId('ord');
+    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], 'k');
+    await ctx.services.inventory.commit(orderId, 'c');
+    await ctx.services.inventory.commit(orderId, 'c');
+
+    expect(await product(sku)).toMatchObject({ available: 3, reserved: 0, sold: 1 });
+    await expect(ctx.services.inventory.release(orderId, 'r')).rejects.toMatchObject({ code: 'reservation_settled' });
+  });
+
+  it('the database itself refuses negative stock', async () => {
+    const sku = await newProduct(1);
+    await expect(ctx.db.product.update({ where: { sku }, data: { available: { decrement: 2 } } })).rejects.toThrow(/check/i);
+  });
+});

@@ -1,0 +1,43 @@
+import { uniqueId, useServiceDb } from '../support/service-db';
+
+const ctx = useServiceDb();
+
+describe('OrderService', () => {
+  it('prices an order from the catalog, once per idempotency key', async () => {
+    const sku = uniqueId('SKU');
+    await ctx.services.inventory.upsertProduct({ sku, name: 'Lamp', price: 1999, stock: 10 });
+    const orderId = uniqueId('ord');
+    const order = { orderId, customerId: 'cust_1', items: [{ sku, quantity: 3 }] };
+
+    const first = await ctx.services.orders.create(order, `${orderId}:create`);
+    const again = await ctx.services.orders.create(order, `${orderId}:create`);
+
+    expect(first).toMatchObject({ status: 'PENDING', total: 5997, items: [{ sku, quantity: 3, unitPrice: 1999 }] });
+    expect(again).toEqual(first);
+    expect(await ctx.db.order.count({ where: { id: orderId } })).toBe(1);
+  });
+
+  it('refuses an unknown SKU', async () => {
+    const orderId = uniqueId('ord');
+    await expect(
+      ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'NOPE', quantity: 1 }] }, 'k'),
+    ).rejects.toMatchObject({ code: 'unknown_sku' });
+  });
+
+  it('closes an order once: the first outcome wins, repeats are no-ops', async () => {
+    const orderId = uniqueId('ord');
+    await ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'KB-001', quantity: 1 }] }, 'k');
+    const outcome = { status: 'COMPENSATED' as const, failedStep: 'chargePayment', reason: 'card_declined' };
+
+    await ctx.services.orders.close(orderId, outcome, 'close');
+    await expect(ctx.services.orders.close(orderId, outcome, 'close')).resolves.toMatchObject({
+      status: 'COMPENSATED',
+      failure: { step: 'chargePayment', reason: 'card_declined' },
+    });
+    await expect(ctx.services.orders.close(orderId, { status: 'COMPLETED' }, 'done')).rejects.toMatchObject({ code: 'order_closed' });
+  });
+
+  it('closing an order that was never created is a no-op', async () => {
+    await expect(ctx.services.orders.close(uniqueId('ord'), { status: 'COMPLETED' }, 'k')).resolves.toBeNull();
+  });
+});

@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../../scripts/dev-server';
+import { migrate } from '../../scripts/db/migrate';
+import { seedCatalog } from '../../scripts/db/seed';
+import { databaseUrlFor, TEMPLATE_DB } from './databases';
+
+/**
+ * Once per `npm test`: a real Temporal dev server on a free port, a migrated
+ * and seeded template database that each test file clones, and the workflow
+ * bundle built once instead of once per worker.
+ */
+export default async function globalSetup(): Promise<void> {
+  const templateUrl = databaseUrlFor(TEMPLATE_DB);
+  await migrate(templateUrl, { log: () => undefined });
+  await seedCatalog(templateUrl);
+
+  const server = await startDevServer({ port: 0, uiPort: 0 });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const bundlePath = join(mkdtempSync(join(tmpdir(), 'checkout-test-')), 'workflow-bundle.js');
+  await writeFile(bundlePath, bundle.code);
+
+  process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
+  (globalThis as { __devServer?: typeof server }).__devServer = server;
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};

@@ -1,0 +1,35 @@
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Services } from '../../services';
+import { checkout } from '../../workflows';
+import type { CheckoutState } from '../../workflows/checkout-types';
+import { SCENARIOS, SCENARIO_STOCK, type ScenarioName } from './scenarios';
+import { uniqueId } from './service-db';
+
+export type ScenarioRun = { orderId: string; sku: string; handle: WorkflowHandle<typeof checkout>; state: CheckoutState };
+
+/** Runs one scenario through a real worker and waits for the saga's final state. */
+export async function runScenario(
+  env: { client: Client; taskQueue: string; services: Services },
+  name: ScenarioName,
+): Promise<ScenarioRun> {
+  const sku = uniqueId('SKU');
+  await env.services.inventory.upsertProduct({ sku, name: `Product for ${name}`, price: 2500, stock: SCENARIO_STOCK });
+  const orderId = uniqueId('ord');
+  const handle = await env.client.workflow.start(checkout, {
+    workflowId: `order-${orderId}`,
+    taskQueue: env.taskQueue,
+    args: [SCENARIOS[name](orderId, sku)],
+  });
+  return { orderId, sku, handle, state: await finalState(handle) };
+}
+
+/** The saga's final state, whether it returned it or failed with it. */
+export async function finalState(handle: WorkflowHandle<typeof checkout>): Promise<CheckoutState> {
+  try {
+    return await handle.result();
+  } catch (err) {
+    const details = err instanceof WorkflowFailedError ? (err.cause as { details?: unknown[] })?.details : undefined;
+    if (!details?.[0]) throw err;
+    return details[0] as CheckoutState;
+  }
+}
