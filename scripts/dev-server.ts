@@ -1,0 +1,113 @@
+// Starts the Temporal dev server (from the Temporal CLI) with its Web UI, for
+// `npm start` and for tests.
+//
+// We go through @temporalio/testing's createLocal rather than spawning the CLI
+// ourselves: it picks a free port when asked, waits until the frontend
+// answers, connects a client and a worker connection, and kills the server on
+// teardown. We only supply the binary (see temporal-cli.ts), since its own
+// download needs internet access.
+import type { SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { resolveTemporalCli, type Log } from './temporal-cli';
+
+/**
+ * Custom search attributes the dev server registers at start. The application
+ * registers none yet; to add one, append e.g.
+ * `defineSearchAttributeKey('CheckoutStatus', SearchAttributeType.KEYWORD)`
+ * (both from '@temporalio/common'), and use the same key in the workflow.
+ */
+export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [];
+
+export const DEV_SERVER_IP = '127.0.0.1';
+export const DEV_SERVER_NAMESPACE = 'default';
+
+export type DevServerOptions = {
+  /** Frontend (gRPC) port; a free one if omitted. */
+  port?: number;
+  /** Web UI port; a free one if omitted. */
+  uiPort?: number;
+  /** SQLite file to persist to; in memory (nothing kept) if omitted. */
+  dbFilename?: string;
+  log?: Log;
+};
+
+export type DevServer = {
+  env: TestWorkflowEnvironment;
+  /** host:port of the frontend, for TEMPORAL_ADDRESS. */
+  address: string;
+  uiUrl: string;
+  teardown(): Promise<void>;
+};
+
+const defaultLog: Log = (m) => process.stderr.write(`[dev-server] ${m}\n`);
+
+export async function startDevServer(opts: DevServerOptions = {}): Promise<DevServer> {
+  const log = opts.log ?? defaultLog;
+  const executable = await resolveTemporalCli(log);
+  // The CLI would put the UI on port + 1000, which may be taken when the port
+  // itself was picked at random; choosing a free one ourselves avoids that.
+  const uiPort = opts.uiPort ?? (await freePort());
+  if (opts.dbFilename) mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
+
+  const started = Date.now();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable,
+      ip: DEV_SERVER_IP,
+      port: opts.port,
+      ui: true,
+      uiPort,
+      dbFilename: opts.dbFilename,
+      namespace: DEV_SERVER_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    },
+  });
+  const uiUrl = `http://${DEV_SERVER_IP}:${uiPort}`;
+  // The UI is a separate HTTP server inside the CLI; createLocal only waits for
+  // the frontend, so wait for the UI too before telling anyone its URL.
+  if (!(await waitForHttp(uiUrl, 10_000))) log(`warning: the Temporal UI did not answer on ${uiUrl} yet`);
+  log(`Temporal dev server on ${env.address}, UI on ${uiUrl} (ready in ${Date.now() - started} ms)`);
+
+  let tornDown = false;
+  return {
+    env,
+    address: env.address,
+    uiUrl,
+    async teardown() {
+      if (tornDown) return;
+      tornDown = true;
+      await env.teardown();
+    },
+  };
+}
+
+/** A port that was free a moment ago, from the kernel. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, DEV_SERVER_IP, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls until the URL gives any HTTP response; false after timeoutMs. */
+export async function waitForHttp(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(1000) });
+      return true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return false;
+}
