@@ -26,9 +26,9 @@ export const DEV_SERVER_IP = '127.0.0.1';
 export const DEV_SERVER_NAMESPACE = 'default';
 
 export type DevServerOptions = {
-  /** Frontend (gRPC) port; a free one if omitted. */
+  /** Frontend (gRPC) port; a free one if omitted or 0. */
   port?: number;
-  /** Web UI port; a free one if omitted. */
+  /** Web UI port; a free one if omitted or 0. */
   uiPort?: number;
   /** SQLite file to persist to; in memory (nothing kept) if omitted. */
   dbFilename?: string;
@@ -50,7 +50,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const executable = await resolveTemporalCli(log);
   // The CLI would put the UI on port + 1000, which may be taken when the port
   // itself was picked at random; choosing a free one ourselves avoids that.
-  const uiPort = opts.uiPort ?? (await freePort());
+  const uiPort = opts.uiPort || (await freePort());
   if (opts.dbFilename) mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
 
   const started = Date.now();
@@ -58,7 +58,8 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
     server: {
       executable,
       ip: DEV_SERVER_IP,
-      port: opts.port,
+      // 0 means "any" to us; the SDK wants undefined for that.
+      port: opts.port || undefined,
       ui: true,
       uiPort,
       dbFilename: opts.dbFilename,
