@@ -19,3 +19,8 @@ export class BusinessError extends Error {
 export class TransientError extends Error {
   override name = 'TransientError';
 }
+
+/** An idempotency key names one operation; reusing it for another order is a caller bug. */
+export function keyReused(idempotencyKey: string): BusinessError {
+  return new BusinessError('idempotency_conflict', `Idempotency key ${idempotencyKey} was already used for another order`);
+}

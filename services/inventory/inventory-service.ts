@@ -1,7 +1,7 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
 import type { Reservation, ReservationLine } from '../../generated/prisma/client';
-import { BusinessError } from '../errors';
+import { BusinessError, keyReused } from '../errors';
 
 export type LineItem = { sku: string; quantity: number };
 export type PricedLine = LineItem & { unitPrice: number };
@@ -72,7 +72,8 @@ export class InventoryService {
       // A concurrent call with the same order won the race; its transaction
       // committed and ours rolled back, so answer with what it wrote.
       if (!isUniqueViolation(err)) throw err;
-      const winner = await this.db.reservation.findUniqueOrThrow({ where: { orderId }, include: { lines: true } });
+      const winner = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+      if (!winner) throw keyReused(idempotencyKey);
       return replayReserve(winner, idempotencyKey);
     }
   }

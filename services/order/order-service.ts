@@ -1,7 +1,7 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
 import type { Order, OrderLine } from '../../generated/prisma/client';
-import { BusinessError } from '../errors';
+import { BusinessError, keyReused } from '../errors';
 import type { InventoryService, LineItem } from '../inventory/inventory-service';
 
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
@@ -52,7 +52,9 @@ export class OrderService {
       );
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      return replayCreate(await this.findOrThrow(order.orderId), idempotencyKey);
+      const winner = await this.find(order.orderId);
+      if (!winner) throw keyReused(idempotencyKey);
+      return replayCreate(winner, idempotencyKey);
     }
   }
 
@@ -82,10 +84,6 @@ export class OrderService {
 
   private find(orderId: string): Promise<OrderRow | null> {
     return this.db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
-  }
-
-  private findOrThrow(orderId: string): Promise<OrderRow> {
-    return this.db.order.findUniqueOrThrow({ where: { id: orderId }, include: { lines: true } });
   }
 }
 

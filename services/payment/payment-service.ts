@@ -1,7 +1,7 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
 import type { Payment } from '../../generated/prisma/client';
-import { BusinessError, TransientError } from '../errors';
+import { BusinessError, TransientError, keyReused } from '../errors';
 import { FLAKY_FAILURES, TEST_TOKENS } from './test-tokens';
 
 export type ChargeRequest = { orderId: string; token: string; amount: number; currency: string };
@@ -39,7 +39,9 @@ export class PaymentService {
     } catch (err) {
       // A concurrent retry of the same charge got there first: one charge only.
       if (!isUniqueViolation(err)) throw err;
-      payment = await this.db.payment.findUniqueOrThrow({ where: { orderId: req.orderId } });
+      const winner = await this.db.payment.findUnique({ where: { orderId: req.orderId } });
+      if (!winner) throw keyReused(idempotencyKey);
+      payment = winner;
     }
     return replayCharge(payment, idempotencyKey);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
 import type { Shipment } from '../../generated/prisma/client';
-import { BusinessError, TransientError } from '../errors';
+import { BusinessError, TransientError, keyReused } from '../errors';
 
 export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
 export type ShipmentView = Pick<Shipment, 'orderId' | 'status' | 'trackingNumber' | 'carrier'>;
@@ -47,7 +47,9 @@ export class ShippingService {
       });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      shipment = await this.db.shipment.findUniqueOrThrow({ where: { orderId } });
+      const winner = await this.db.shipment.findUnique({ where: { orderId } });
+      if (!winner) throw keyReused(idempotencyKey);
+      shipment = winner;
     }
     return replayCreate(shipment, idempotencyKey);
   }

@@ -32,7 +32,7 @@ describe('InventoryService', () => {
     const sku = await newProduct(1);
     const other = await newProduct(5);
     const orderId = uniqueId('ord');
-    const attempt = ctx.services.inventory.reserve(orderId, [{ sku: other, quantity: 1 }, { sku, quantity: 2 }], 'k');
+    const attempt = ctx.services.inventory.reserve(orderId, [{ sku: other, quantity: 1 }, { sku, quantity: 2 }], `${orderId}:reserve`);
 
     await expect(attempt).rejects.toMatchObject({ code: 'out_of_stock' });
     await expect(attempt).rejects.toBeInstanceOf(BusinessError);
@@ -60,9 +60,9 @@ describe('InventoryService', () => {
   it('releases held stock, idempotently', async () => {
     const sku = await newProduct(4);
     const orderId = uniqueId('ord');
-    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 3 }], 'k');
-    await ctx.services.inventory.release(orderId, 'r');
-    const again = await ctx.services.inventory.release(orderId, 'r');
+    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 3 }], `${orderId}:reserve`);
+    await ctx.services.inventory.release(orderId, `${orderId}:release`);
+    const again = await ctx.services.inventory.release(orderId, `${orderId}:release`);
 
     expect(again.status).toBe('RELEASED');
     expect(await product(sku)).toMatchObject({ available: 4, reserved: 0 });
@@ -71,20 +71,20 @@ describe('InventoryService', () => {
   it('a release before any reserve fences off a late reserve', async () => {
     const sku = await newProduct(4);
     const orderId = uniqueId('ord');
-    await expect(ctx.services.inventory.release(orderId, 'r')).resolves.toMatchObject({ status: 'RELEASED', items: [] });
-    await expect(ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], 'k')).rejects.toMatchObject({ code: 'fenced' });
+    await expect(ctx.services.inventory.release(orderId, `${orderId}:release`)).resolves.toMatchObject({ status: 'RELEASED', items: [] });
+    await expect(ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], `${orderId}:reserve`)).rejects.toMatchObject({ code: 'fenced' });
     expect(await product(sku)).toMatchObject({ available: 4, reserved: 0 });
   });
 
   it('commits held stock as sold; a committed reservation cannot be released', async () => {
     const sku = await newProduct(4);
     const orderId = uniqueId('ord');
-    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], 'k');
-    await ctx.services.inventory.commit(orderId, 'c');
-    await ctx.services.inventory.commit(orderId, 'c');
+    await ctx.services.inventory.reserve(orderId, [{ sku, quantity: 1 }], `${orderId}:reserve`);
+    await ctx.services.inventory.commit(orderId, `${orderId}:commit`);
+    await ctx.services.inventory.commit(orderId, `${orderId}:commit`);
 
     expect(await product(sku)).toMatchObject({ available: 3, reserved: 0, sold: 1 });
-    await expect(ctx.services.inventory.release(orderId, 'r')).rejects.toMatchObject({ code: 'reservation_settled' });
+    await expect(ctx.services.inventory.release(orderId, `${orderId}:release`)).rejects.toMatchObject({ code: 'reservation_settled' });
   });
 
   it('the database itself refuses negative stock', async () => {

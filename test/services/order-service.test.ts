@@ -20,24 +20,24 @@ describe('OrderService', () => {
   it('refuses an unknown SKU', async () => {
     const orderId = uniqueId('ord');
     await expect(
-      ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'NOPE', quantity: 1 }] }, 'k'),
+      ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'NOPE', quantity: 1 }] }, `${orderId}:create`),
     ).rejects.toMatchObject({ code: 'unknown_sku' });
   });
 
   it('closes an order once: the first outcome wins, repeats are no-ops', async () => {
     const orderId = uniqueId('ord');
-    await ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'KB-001', quantity: 1 }] }, 'k');
+    await ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'KB-001', quantity: 1 }] }, `${orderId}:create`);
     const outcome = { status: 'COMPENSATED' as const, failedStep: 'chargePayment', reason: 'card_declined' };
 
-    await ctx.services.orders.close(orderId, outcome, 'close');
-    await expect(ctx.services.orders.close(orderId, outcome, 'close')).resolves.toMatchObject({
+    await ctx.services.orders.close(orderId, outcome, `${orderId}:close`);
+    await expect(ctx.services.orders.close(orderId, outcome, `${orderId}:close`)).resolves.toMatchObject({
       status: 'COMPENSATED',
       failure: { step: 'chargePayment', reason: 'card_declined' },
     });
-    await expect(ctx.services.orders.close(orderId, { status: 'COMPLETED' }, 'done')).rejects.toMatchObject({ code: 'order_closed' });
+    await expect(ctx.services.orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:complete`)).rejects.toMatchObject({ code: 'order_closed' });
   });
 
   it('closing an order that was never created is a no-op', async () => {
-    await expect(ctx.services.orders.close(uniqueId('ord'), { status: 'COMPLETED' }, 'k')).resolves.toBeNull();
+    await expect(ctx.services.orders.close(uniqueId('ord'), { status: 'COMPLETED' }, 'never-created:close')).resolves.toBeNull();
   });
 });

@@ -43,7 +43,7 @@ describe('PaymentService', () => {
 
   it('a refund before any charge fences off a late charge', async () => {
     const orderId = uniqueId('ord');
-    await expect(ctx.services.payments.refund(orderId, 'r')).resolves.toMatchObject({ status: 'CANCELLED', amount: 0 });
+    await expect(ctx.services.payments.refund(orderId, `${orderId}:refund`)).resolves.toMatchObject({ status: 'CANCELLED', amount: 0 });
     await expect(charge(orderId, 'tok_visa')).rejects.toMatchObject({ code: 'fenced' });
     expect(await ctx.db.payment.findMany({ where: { orderId } })).toEqual([expect.objectContaining({ status: 'CANCELLED' })]);
   });

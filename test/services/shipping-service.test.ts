@@ -18,7 +18,7 @@ describe('ShippingService', () => {
 
   it('rejects country XX permanently and writes nothing', async () => {
     const orderId = uniqueId('ord');
-    await expect(ctx.services.shipping.createShipment(orderId, { ...address, country: 'XX' }, 'k')).rejects.toMatchObject({
+    await expect(ctx.services.shipping.createShipment(orderId, { ...address, country: 'XX' }, `${orderId}:ship`)).rejects.toMatchObject({
       code: 'address_rejected',
     });
     expect(await ctx.db.shipment.count({ where: { orderId } })).toBe(0);
@@ -27,19 +27,19 @@ describe('ShippingService', () => {
   it('fails transiently at the configured carrier failure rate', async () => {
     const alwaysDown = new ShippingService(ctx.db, 1);
     const orderId = uniqueId('ord');
-    await expect(alwaysDown.createShipment(orderId, address, 'k')).rejects.toBeInstanceOf(TransientError);
+    await expect(alwaysDown.createShipment(orderId, address, `${orderId}:ship`)).rejects.toBeInstanceOf(TransientError);
     expect(await ctx.db.shipment.count({ where: { orderId } })).toBe(0);
   });
 
   it('cancels a shipment idempotently; a cancel before any shipment fences off a late one', async () => {
     const shipped = uniqueId('ord');
-    await ctx.services.shipping.createShipment(shipped, address, 'k1');
-    await ctx.services.shipping.cancelShipment(shipped, 'c1');
-    await expect(ctx.services.shipping.cancelShipment(shipped, 'c1')).resolves.toMatchObject({ status: 'CANCELLED' });
+    await ctx.services.shipping.createShipment(shipped, address, `${shipped}:ship`);
+    await ctx.services.shipping.cancelShipment(shipped, `${shipped}:cancel`);
+    await expect(ctx.services.shipping.cancelShipment(shipped, `${shipped}:cancel`)).resolves.toMatchObject({ status: 'CANCELLED' });
 
     const never = uniqueId('ord');
-    await ctx.services.shipping.cancelShipment(never, 'c2');
-    await expect(ctx.services.shipping.createShipment(never, address, 'k2')).rejects.toMatchObject({ code: 'fenced' });
+    await ctx.services.shipping.cancelShipment(never, `${never}:cancel`);
+    await expect(ctx.services.shipping.createShipment(never, address, `${never}:ship`)).rejects.toMatchObject({ code: 'fenced' });
     expect(await ctx.db.shipment.findMany({ where: { orderId: never } })).toEqual([
       expect.objectContaining({ status: 'CANCELLED', trackingNumber: null }),
     ]);
