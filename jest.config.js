@@ -6,6 +6,7 @@ module.exports = {
   // One real Temporal dev server and a migrated template database for the run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
   // Two cores: more workers only make the dev server and PostgreSQL contend.
   maxWorkers: 2,
   testTimeout: 60_000,

@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
 import { createCheckoutWorker } from '../worker';
@@ -20,6 +20,7 @@ import { startDevServer } from './dev-server';
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const label = process.argv[2] ?? 'v1';
   const templateUrl = databaseUrlFor(TEMPLATE_DB);
   await migrate(templateUrl, { log: () => undefined });
