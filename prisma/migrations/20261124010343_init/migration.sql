@@ -162,3 +162,25 @@ ALTER TABLE "orders"."order_lines" ADD CONSTRAINT "order_lines_order_id_fkey" FO
 
 -- AddForeignKey
 ALTER TABLE "inventory"."reservation_lines" ADD CONSTRAINT "reservation_lines_order_id_fkey" FOREIGN KEY ("order_id") REFERENCES "inventory"."reservations"("order_id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- Written by hand, not generated: the Prisma schema language cannot express CHECK
+-- constraints, and Prisma's diff ignores them (npm run db:check stays in sync).
+-- Stock, money and quantities can never go negative, whatever code path writes them.
+
+-- AddCheckConstraint
+ALTER TABLE "inventory"."products" ADD CONSTRAINT "products_available_check" CHECK ("available" >= 0);
+ALTER TABLE "inventory"."products" ADD CONSTRAINT "products_reserved_check" CHECK ("reserved" >= 0);
+ALTER TABLE "inventory"."products" ADD CONSTRAINT "products_sold_check" CHECK ("sold" >= 0);
+ALTER TABLE "inventory"."products" ADD CONSTRAINT "products_price_check" CHECK ("price" >= 0);
+
+-- AddCheckConstraint
+ALTER TABLE "orders"."orders" ADD CONSTRAINT "orders_total_check" CHECK ("total" >= 0);
+
+-- AddCheckConstraint
+ALTER TABLE "orders"."order_lines" ADD CONSTRAINT "order_lines_quantity_check" CHECK ("quantity" > 0);
+
+-- AddCheckConstraint
+ALTER TABLE "inventory"."reservation_lines" ADD CONSTRAINT "reservation_lines_quantity_check" CHECK ("quantity" > 0);
+
+-- AddCheckConstraint
+ALTER TABLE "payments"."payments" ADD CONSTRAINT "payments_amount_check" CHECK ("amount" >= 0);
