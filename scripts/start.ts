@@ -1,0 +1,316 @@
+// `npm start`: the whole system on one machine with one command.
+//
+//   1. Temporal: use the server on TEMPORAL_ADDRESS if one answers, otherwise
+//      start the dev server there, persisted to .data/temporal.db so workflows
+//      survive a restart of npm start.
+//   2. PostgreSQL: create the database if needed, migrate, seed the catalog.
+//   3. The worker and the API as two child processes, as in production, with
+//      their output prefixed [worker] / [api].
+//   4. Wait until the API is healthy and the worker polls, then say where
+//      everything is.
+//
+// Ctrl-C (or SIGTERM) stops the children gracefully, then the dev server.
+//
+// Ctrl-C in a terminal signals the whole foreground process group, and the SDK
+// starts the dev server in our group: it would stop at the same moment as the
+// worker, under its feet. So this process only supervises: it re-runs itself in
+// a session of its own (the "inner" run, which does the work) and passes on
+// the first signal only.
+import { Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import readline from 'node:readline';
+import { loadConfig } from '../lib/config';
+import { migrate } from './db/migrate';
+import { seedCatalog } from './db/seed';
+import { startDevServer, type DevServer } from './dev-server';
+
+const ROOT = path.resolve(__dirname, '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+/** How long a child gets to finish in-flight work after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 15_000;
+
+const log = (m: string) => console.log(`[start] ${m}`);
+
+type Child = { name: string; proc: ChildProcess; exited: Promise<void> };
+const children: Child[] = [];
+let devServer: DevServer | undefined;
+let stopping = false;
+
+const INNER_FLAG = 'CHECKOUT_SAGA_START_INNER';
+
+function supervise(): void {
+  const inner = spawn(TSX, [__filename], { env: { ...process.env, [INNER_FLAG]: String(process.pid) }, stdio: 'inherit', detached: true });
+  let forwarded = false;
+  const forward = (signal: NodeJS.Signals) => {
+    // npm, tsx and the terminal may each deliver the same Ctrl-C: pass on one.
+    if (forwarded) return;
+    forwarded = true;
+    inner.kill(signal);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, forward);
+  inner.on('error', (err) => {
+    console.error(`[start] could not run ${__filename}: ${err.message}`);
+    process.exit(1);
+  });
+  inner.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
+  // If our output goes away (a closed terminal, a `| tee` killed by the same
+  // Ctrl-C), writing would throw EPIPE and kill us before we stop the others.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  // If the supervisor is killed outright (kill -9), do not live on without it.
+  const supervisor = Number(process.env[INNER_FLAG]);
+  setInterval(() => !isAlive(supervisor) && void shutdown('npm start went away', 1), 1000).unref();
+
+  // --- 1. Temporal -----------------------------------------------------------
+  let temporalAddress = config.temporal.address;
+  let uiUrl = config.temporal.uiUrl;
+  const [host, portText] = splitHostPort(temporalAddress);
+  if (await tcpAnswers(host, Number(portText))) {
+    log(`using the Temporal server already answering on ${temporalAddress}`);
+  } else {
+    if (!isLocalHost(host)) {
+      throw new Error(`nothing answers on TEMPORAL_ADDRESS=${temporalAddress}, and a dev server can only be started on this machine`);
+    }
+    const uiPort = Number(new URL(config.temporal.uiUrl).port) || 8233;
+    log(`no Temporal server on ${temporalAddress}: starting the dev server (data in .data/temporal.db)`);
+    devServer = await startDevServer({
+      port: Number(portText),
+      uiPort,
+      dbFilename: path.join(ROOT, '.data', 'temporal.db'),
+      log: (m) => console.log(`[temporal] ${m}`),
+    });
+    temporalAddress = devServer.address;
+    // An explicit TEMPORAL_UI_URL (e.g. behind a proxy) is kept for the links the API hands out.
+    if (!process.env.TEMPORAL_UI_URL) uiUrl = devServer.uiUrl;
+  }
+  if (stopping) return;
+
+  // --- 2. Database -------------------------------------------------------------
+  log(`migrating and seeding ${redact(config.databaseUrl)}`);
+  try {
+    const { applied } = await migrate(config.databaseUrl, { log: (m) => console.log(`[db] ${m}`) });
+    log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+    await seedCatalog(config.databaseUrl);
+  } catch (err) {
+    throw new Error(`could not prepare the database at ${redact(config.databaseUrl)}: ${errorText(err)}\n` + 'Is PostgreSQL running? Set DATABASE_URL to point elsewhere.');
+  }
+  if (stopping) return;
+
+  // --- 3. Worker and API -------------------------------------------------------
+  if (await tcpAnswers('127.0.0.1', config.port)) {
+    throw new Error(`port ${config.port} is already in use (another npm start?); set PORT to use another one`);
+  }
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: config.databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: config.temporal.namespace,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    TEMPORAL_UI_URL: uiUrl,
+    PORT: String(config.port),
+  };
+  delete childEnv[INNER_FLAG];
+  const spawnedAt = Date.now();
+  startChild('worker', ['worker.ts'], childEnv);
+  startChild('api', ['api/server.ts'], childEnv);
+
+  // --- 4. Ready ------------------------------------------------------------------
+  const apiUrl = `http://127.0.0.1:${config.port}`;
+  if (!(await waitForHealthy(`${apiUrl}/healthz`, 90_000))) {
+    if (stopping) return;
+    throw new Error(`the API did not become healthy on ${apiUrl}/healthz within 90 s`);
+  }
+  if (!(await waitForWorker(temporalAddress, config.temporal.namespace, config.temporal.taskQueue, spawnedAt, 90_000))) {
+    if (stopping) return;
+    log(`warning: no worker is polling task queue "${config.temporal.taskQueue}" yet; orders will wait until one does`);
+  }
+  if (stopping) return;
+
+  const body = JSON.stringify({
+    customerId: 'cust_1',
+    items: [{ sku: 'KB-001', quantity: 1 }],
+    payment: { token: 'tok_visa' },
+    shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+  });
+  console.log(
+    [
+      '',
+      '  Checkout saga is up.',
+      '',
+      `  API          ${apiUrl}`,
+      `  Temporal UI  ${uiUrl}/namespaces/${config.temporal.namespace}/workflows`,
+      `  Temporal     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+      '',
+      '  Place an order:',
+      '',
+      `  curl -s -X POST ${apiUrl}/orders \\`,
+      `    -H 'Content-Type: application/json' \\`,
+      `    -d '${body}'`,
+      '',
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Runs `tsx <args>` with its output prefixed by its name. */
+function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): void {
+  const proc = spawn(TSX, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so that a forced stop also takes the node
+    // process that tsx runs the script in.
+    detached: true,
+  });
+  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) =>
+    readline.createInterface({ input: stream }).on('line', (line) => out.write(`[${name}] ${line}\n`));
+  prefix(proc.stdout!, process.stdout);
+  prefix(proc.stderr!, process.stderr);
+
+  const exited = new Promise<void>((resolve) => {
+    proc.on('error', (err) => {
+      console.error(`[start] could not run the ${name}: ${err.message}`);
+      resolve();
+      void shutdown(`${name} failed to start`, 1);
+    });
+    proc.on('exit', (code, signal) => {
+      resolve();
+      if (stopping) return;
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      console.error(`[start] the ${name} ${how} unexpectedly; stopping everything (see the [${name}] lines above)`);
+      void shutdown(`${name} died`, 1);
+    });
+  });
+  children.push({ name, proc, exited });
+}
+
+/** Stops the children (gracefully, then by force), then the dev server; exits with `code`. Runs once. */
+async function shutdown(reason: string, code: number): Promise<void> {
+  if (stopping) return; // npm, tsx and the terminal may each deliver the same Ctrl-C.
+  stopping = true;
+  log(`stopping (${reason})...`);
+  await Promise.all(
+    children.map(async ({ name, proc, exited }) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM'); // tsx passes it on to the script, which drains its work.
+      const timer = setTimeout(() => {
+        log(`the ${name} did not stop within ${STOP_GRACE_MS / 1000} s; killing it`);
+        if (proc.pid) process.kill(-proc.pid, 'SIGKILL');
+      }, STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+  if (devServer) {
+    log('stopping the Temporal dev server');
+    await devServer.teardown().catch((err) => console.error(`[start] dev server teardown: ${errorText(err)}`));
+  }
+  process.exit(code);
+}
+
+// --- helpers ---------------------------------------------------------------------
+
+function splitHostPort(address: string): [string, string] {
+  const i = address.lastIndexOf(':');
+  if (i < 0) return [address, '7233'];
+  return [address.slice(0, i).replace(/^\[|\]$/g, ''), address.slice(i + 1)];
+}
+
+function isLocalHost(host: string): boolean {
+  return ['127.0.0.1', 'localhost', '::1', '0.0.0.0'].includes(host);
+}
+
+/** True when something accepts a TCP connection there within a second. */
+function tcpAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Polls until the URL answers 2xx; false after timeoutMs or once we are stopping. */
+async function waitForHealthy(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !stopping) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return true;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(300);
+  }
+  return false;
+}
+
+/** Polls Temporal until a worker has polled the task queue since we spawned it. */
+async function waitForWorker(address: string, namespace: string, taskQueue: string, since: number, timeoutMs: number): Promise<boolean> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !stopping) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue },
+        taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
+      });
+      // A persisted server remembers pollers of the previous run for a while.
+      if (pollers?.some((p) => tsToMs(p.lastAccessTime) >= since - 1000)) return true;
+      await sleep(500);
+    }
+    return false;
+  } finally {
+    await connection.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length) return err.errors.map(errorText).join('; ');
+  return err instanceof Error ? err.message || err.name : String(err);
+}
+
+if (process.env[INNER_FLAG]) {
+  main().catch((err) => {
+    console.error(`[start] ${errorText(err)}`);
+    void shutdown('startup failed', 1);
+  });
+} else {
+  supervise();
+}
