@@ -9,6 +9,11 @@ export type ShipmentView = Pick<Shipment, 'orderId' | 'status' | 'trackingNumber
 
 /** The carrier refuses to ship here, as a real one refuses an embargoed country. */
 export const REJECTED_COUNTRY = 'XX';
+/** The carrier's sandbox never answers for this postal code: every call times out. */
+export const UNREACHABLE_POSTAL_CODE = '00000';
+/** The carrier's sandbox is slow for this postal code: it times out on the first calls per key. */
+export const SLOW_POSTAL_CODE = '00001';
+export const SLOW_FAILURES = 3;
 const CARRIER = 'FAKE-EXPRESS';
 
 /**
@@ -31,7 +36,7 @@ export class ShippingService {
         country: address.country,
       });
     }
-    if (this.random() < this.failureRate) throw new TransientError('Carrier API unavailable');
+    await this.simulateNetwork(address.postalCode, idempotencyKey);
 
     let shipment: Shipment;
     try {
@@ -65,6 +70,20 @@ export class ShippingService {
       if (shipment.status === 'CANCELLED') return toView(shipment);
       return toView(await tx.shipment.update({ where: { orderId }, data: { status: 'CANCELLED', cancelKey: idempotencyKey } }));
     });
+  }
+
+  /** The carrier's bad days: random outages, and the sandbox's slow and dead postal codes. */
+  private async simulateNetwork(postalCode: string, idempotencyKey: string): Promise<void> {
+    if (postalCode === UNREACHABLE_POSTAL_CODE) throw new TransientError('Carrier timed out');
+    if (postalCode === SLOW_POSTAL_CODE) {
+      const { calls } = await this.db.carrierCall.upsert({
+        where: { idempotencyKey },
+        create: { idempotencyKey, calls: 1 },
+        update: { calls: { increment: 1 } },
+      });
+      if (calls <= SLOW_FAILURES) throw new TransientError(`Carrier timed out (call ${calls} for this key)`);
+    }
+    if (this.random() < this.failureRate) throw new TransientError('Carrier API unavailable');
   }
 
   async shipmentFor(orderId: string): Promise<ShipmentView | null> {
