@@ -1,70 +1,141 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
-import type { Payment } from '../../generated/prisma/client';
+import type { LedgerEntryKind, Payment, PaymentStatus, Prisma } from '../../generated/prisma/client';
 import { BusinessError, TransientError, keyReused } from '../errors';
-import { FLAKY_FAILURES, TEST_TOKENS } from './test-tokens';
+import { type LedgerEntry, entriesFor, isRecorded, record } from './ledger';
+import { FLAKY_FAILURES, TEST_TOKENS, declineCodeFor, rejectsReversal } from './test-tokens';
 
-export type ChargeRequest = { orderId: string; token: string; amount: number; currency: string };
-export type PaymentView = Pick<Payment, 'orderId' | 'status' | 'amount' | 'currency' | 'declineCode'> & {
+/** Amounts are integer minor units (cents) of an ISO 4217 currency. */
+export type AuthorizeRequest = { orderId: string; token: string; amount: number; currency: string; holdSeconds: number };
+export type ChargeRequest = Omit<AuthorizeRequest, 'holdSeconds'>;
+export type PaymentView = Pick<Payment, 'orderId' | 'status' | 'amount' | 'currency' | 'declineCode' | 'expiresAt'> & {
   paymentId: string;
+};
+export type { LedgerEntry };
+
+type Tx = Prisma.TransactionClient;
+type Remedy = 'VOID' | 'REFUND';
+
+/** charge() captures at once; its hold only has to outlive that call. Card holds last about a week. */
+const CHARGE_HOLD_SECONDS = 7 * 24 * 3600;
+/** ISO 4217's code for "no currency": a tombstone never held money. */
+const NO_CURRENCY = 'XXX';
+
+/** What undoes a payment in each state; null: nothing is held or taken, so nothing to undo. */
+const REMEDY: Record<PaymentStatus, Remedy | null> = {
+  AUTHORIZED: 'VOID',
+  CAPTURED: 'REFUND',
+  DECLINED: null,
+  VOIDED: null,
+  REFUNDED: null,
 };
 
 /**
- * A fake payment provider with the behaviour of a real one: idempotent
- * charges keyed by the caller, declines, transient timeouts, refunds.
- * It owns the `payments` schema.
+ * A fake payment provider that behaves like a real one: authorize holds money
+ * for a while, capture takes it, void releases a hold, refund gives a capture
+ * back. Every call is idempotent by the caller's key, every movement goes to
+ * the ledger in the same transaction, and the card token picks the sandbox
+ * behaviour (see test-tokens.ts). It owns the `payments` schema.
  */
 export class PaymentService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** The provider's clock; a test moves it forward to see a hold expire. */
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  async charge(req: ChargeRequest, idempotencyKey: string): Promise<PaymentView> {
+  /** Holds the amount on the card for holdSeconds. A decline is recorded, and replays as the same BusinessError. */
+  async authorize(req: AuthorizeRequest, idempotencyKey: string): Promise<PaymentView> {
+    checkRequest(req);
+    // Before calling the provider: a retry of a call that already went through
+    // (even one whose response was lost) must neither reach it nor write again.
     const existing = await this.db.payment.findUnique({ where: { orderId: req.orderId } });
-    if (existing) return replayCharge(existing, idempotencyKey);
+    if (existing) return replayAuthorize(existing, req, idempotencyKey);
 
-    await this.simulateNetwork(req.token, idempotencyKey);
-    const declineCode = decide(req.token);
+    const call = await this.callProvider(req.token, idempotencyKey);
+    const declineCode = declineCodeFor(req.token);
     let payment: Payment;
     try {
-      payment = await this.db.payment.create({
-        data: {
-          orderId: req.orderId,
-          idempotencyKey,
-          token: req.token,
-          amount: req.amount,
-          currency: req.currency,
-          status: declineCode ? 'DECLINED' : 'CHARGED',
-          declineCode,
-        },
+      payment = await this.db.$transaction(async (tx) => {
+        const created = await tx.payment.create({
+          data: {
+            orderId: req.orderId,
+            idempotencyKey,
+            token: req.token,
+            amount: req.amount,
+            currency: req.currency,
+            status: declineCode ? 'DECLINED' : 'AUTHORIZED',
+            declineCode,
+            holdSeconds: declineCode ? null : req.holdSeconds,
+            expiresAt: declineCode ? null : addSeconds(this.now(), req.holdSeconds),
+          },
+        });
+        // A decline moves no money, so it has no ledger entry.
+        if (!declineCode) await record(tx, created, 'AUTHORIZE', idempotencyKey);
+        return created;
       });
     } catch (err) {
-      // A concurrent retry of the same charge got there first: one charge only.
+      // A concurrent retry of the same call, or a compensation's tombstone, got
+      // there first: answer with what it wrote. One authorization only.
       if (!isUniqueViolation(err)) throw err;
       const winner = await this.db.payment.findUnique({ where: { orderId: req.orderId } });
       if (!winner) throw keyReused(idempotencyKey);
-      payment = winner;
+      return replayAuthorize(winner, req, idempotencyKey);
     }
-    return replayCharge(payment, idempotencyKey);
+    if (req.token === TEST_TOKENS.LOST_RESPONSE && call === 1) {
+      throw new TransientError('Payment provider: connection reset after commit');
+    }
+    return replayAuthorize(payment, req, idempotencyKey);
+  }
+
+  /** The payment an authorize call with this key created, or null: lets a caller check before retrying. */
+  async findByKey(idempotencyKey: string): Promise<PaymentView | null> {
+    const payment = await this.db.payment.findUnique({ where: { idempotencyKey } });
+    // A tombstone carries a compensation's key, not an authorization's.
+    return payment && payment.token !== null ? toView(payment) : null;
+  }
+
+  /** Takes the held money. An expired hold can't be captured: the saga must compensate. */
+  async capture(orderId: string, idempotencyKey: string): Promise<PaymentView> {
+    return this.transition(orderId, idempotencyKey, ['CAPTURE'], async (tx, payment) => {
+      if (payment?.status === 'CAPTURED') return payment;
+      const held = this.liveHold(orderId, payment);
+      await record(tx, held, 'CAPTURE', idempotencyKey);
+      return tx.payment.update({ where: { id: held.id }, data: { status: 'CAPTURED' } });
+    });
+  }
+
+  /** Extends a live hold by its own length, so a slow saga can still capture. */
+  async renew(orderId: string, idempotencyKey: string): Promise<PaymentView> {
+    return this.transition(orderId, idempotencyKey, ['RENEW'], async (tx, payment) => {
+      const held = this.liveHold(orderId, payment);
+      await record(tx, held, 'RENEW', idempotencyKey);
+      return tx.payment.update({ where: { id: held.id }, data: { expiresAt: addSeconds(held.expiresAt!, held.holdSeconds!) } });
+    });
+  }
+
+  /** Releases an uncaptured hold. */
+  async void(orderId: string, idempotencyKey: string): Promise<PaymentView> {
+    return this.undo(orderId, idempotencyKey, 'VOID');
+  }
+
+  /** Gives a captured payment back. */
+  async refund(orderId: string, idempotencyKey: string): Promise<PaymentView> {
+    return this.undo(orderId, idempotencyKey, 'REFUND');
+  }
+
+  /** The saga's compensation: voids a hold or refunds a capture, whichever the payment reached. */
+  async reverse(orderId: string, idempotencyKey: string): Promise<PaymentView> {
+    return this.undo(orderId, idempotencyKey, null);
   }
 
   /**
-   * Compensation: refund the order's charge. Safe to repeat. Refunding an order
-   * that was never charged records a CANCELLED tombstone, so a charge that
-   * arrives late (after the saga gave up) is refused instead of taking money.
+   * Authorize and capture in one call. Kept for the workflow that still
+   * charges; it shares their code, so a retry resumes where the last one stopped.
    */
-  async refund(orderId: string, idempotencyKey: string): Promise<PaymentView> {
-    return this.db.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT 1 FROM payments.payments WHERE order_id = ${orderId} FOR UPDATE`;
-      const payment = await tx.payment.findUnique({ where: { orderId } });
-      if (!payment) {
-        return toView(
-          await tx.payment.create({
-            data: { orderId, idempotencyKey, refundKey: idempotencyKey, token: '', amount: 0, currency: 'USD', status: 'CANCELLED' },
-          }),
-        );
-      }
-      if (payment.status !== 'CHARGED') return toView(payment);
-      return toView(await tx.payment.update({ where: { orderId }, data: { status: 'REFUNDED', refundKey: idempotencyKey } }));
-    });
+  async charge(req: ChargeRequest, idempotencyKey: string): Promise<PaymentView> {
+    await this.authorize({ ...req, holdSeconds: CHARGE_HOLD_SECONDS }, idempotencyKey);
+    return this.capture(req.orderId, `${idempotencyKey}:capture`);
   }
 
   async paymentFor(orderId: string): Promise<PaymentView | null> {
@@ -72,33 +143,121 @@ export class PaymentService {
     return payment && toView(payment);
   }
 
-  /** The provider counts calls per key, so tok_flaky's failures survive worker restarts. */
-  private async simulateNetwork(token: string, idempotencyKey: string): Promise<void> {
-    if (token !== TEST_TOKENS.FLAKY) return;
+  /** The order's movements, oldest first. */
+  async ledgerFor(orderId: string): Promise<LedgerEntry[]> {
+    return entriesFor(this.db, orderId);
+  }
+
+  /**
+   * Undoes whatever the payment reached; `only` limits it to one remedy (void
+   * or refund). Safe to repeat, and safe before any authorization: then it
+   * writes a VOIDED tombstone, which fences off an authorize arriving late.
+   */
+  private async undo(orderId: string, idempotencyKey: string, only: Remedy | null): Promise<PaymentView> {
+    return this.transition(orderId, idempotencyKey, only ? [only] : ['VOID', 'REFUND'], async (tx, payment) => {
+      if (!payment) {
+        return tx.payment.create({
+          data: { orderId, idempotencyKey, token: null, amount: 0, currency: NO_CURRENCY, status: 'VOIDED' },
+        });
+      }
+      const remedy = REMEDY[payment.status];
+      if (!remedy) return payment;
+      if (only && remedy !== only) {
+        const [code, what] = only === 'VOID' ? ['already_captured', 'captured; refund it'] : ['not_captured', 'not captured; void it'];
+        throw new BusinessError(code, `Payment for order ${orderId} is ${what}`, { status: payment.status });
+      }
+      if (rejectsReversal(payment.token)) {
+        throw new BusinessError('reversal_rejected', `Payment provider refused to ${remedy.toLowerCase()} the payment for order ${orderId}`);
+      }
+      await record(tx, payment, remedy, idempotencyKey);
+      return tx.payment.update({ where: { id: payment.id }, data: { status: remedy === 'VOID' ? 'VOIDED' : 'REFUNDED' } });
+    });
+  }
+
+  /**
+   * One change to an order's payment. The row lock makes concurrent calls for
+   * the order take turns; a key already in the ledger replays, writing nothing.
+   */
+  private async transition(
+    orderId: string,
+    idempotencyKey: string,
+    kinds: readonly LedgerEntryKind[],
+    change: (tx: Tx, payment: Payment | null) => Promise<Payment>,
+  ): Promise<PaymentView> {
+    const once = () =>
+      this.db.$transaction(async (tx) => {
+        await tx.$executeRaw`SELECT 1 FROM payments.payments WHERE order_id = ${orderId} FOR UPDATE`;
+        const payment = await tx.payment.findUnique({ where: { orderId } });
+        if (payment && (await isRecorded(tx, idempotencyKey, orderId, kinds))) return toView(payment);
+        return toView(await change(tx, payment));
+      });
+    try {
+      return await once();
+    } catch (err) {
+      // A concurrent call wrote the same tombstone or ledger key first (there
+      // was no row to lock); ours rolled back, and running again sees theirs.
+      if (!isUniqueViolation(err)) throw err;
+      try {
+        return await once();
+      } catch (again) {
+        if (isUniqueViolation(again)) throw keyReused(idempotencyKey);
+        throw again;
+      }
+    }
+  }
+
+  /** The payment if it holds money that can still be captured; otherwise why not. */
+  private liveHold(orderId: string, payment: Payment | null): Payment {
+    if (!payment) throw new BusinessError('payment_not_found', `No payment for order ${orderId}`);
+    if (payment.status !== 'AUTHORIZED') {
+      throw new BusinessError('not_authorized', `Payment for order ${orderId} is ${payment.status}`, { status: payment.status });
+    }
+    if (payment.expiresAt! <= this.now()) {
+      throw new BusinessError('authorization_expired', `Authorization for order ${orderId} expired at ${payment.expiresAt!.toISOString()}`);
+    }
+    return payment;
+  }
+
+  /**
+   * The provider counts authorization calls per key: tok_flaky's failures
+   * survive worker restarts, tok_lost_response loses only the first response,
+   * and a test can see that a retry never reached the provider.
+   */
+  private async callProvider(token: string, idempotencyKey: string): Promise<number> {
     const { calls } = await this.db.providerCall.upsert({
       where: { idempotencyKey },
       create: { idempotencyKey, calls: 1 },
       update: { calls: { increment: 1 }, lastCalledAt: new Date() },
     });
-    if (calls <= FLAKY_FAILURES) {
+    if (token === TEST_TOKENS.FLAKY && calls <= FLAKY_FAILURES) {
       throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     }
+    return calls;
   }
 }
 
-/** The provider's verdict on a token: a decline code, or null to approve. */
-function decide(token: string): string | null {
-  if (token === TEST_TOKENS.VISA || token === TEST_TOKENS.FLAKY) return null;
-  if (token === TEST_TOKENS.DECLINED) return 'card_declined';
-  return 'invalid_token';
+function checkRequest({ amount, currency, holdSeconds }: AuthorizeRequest): void {
+  if (!Number.isSafeInteger(amount) || amount < 0) {
+    throw new BusinessError('invalid_amount', `Amount must be a non-negative integer of minor units, got ${amount}`);
+  }
+  if (!/^[A-Z]{3}$/.test(currency)) throw new BusinessError('invalid_currency', `Currency must be an ISO 4217 code, got ${currency}`);
+  if (!Number.isSafeInteger(holdSeconds) || holdSeconds <= 0) {
+    throw new BusinessError('invalid_hold', `holdSeconds must be a positive integer, got ${holdSeconds}`);
+  }
 }
 
-function replayCharge(payment: Payment, idempotencyKey: string): PaymentView {
-  if (payment.status === 'CANCELLED' || payment.status === 'REFUNDED') {
-    throw new BusinessError('fenced', `Order ${payment.orderId} was already compensated; not charging again`);
+/** The answer to an authorize call for an order that already has a payment. */
+function replayAuthorize(payment: Payment, req: AuthorizeRequest, idempotencyKey: string): PaymentView {
+  // Even under the authorization's own key: a caller that learns of a
+  // compensated payment only now must hear that it was undone, not "authorized".
+  if (payment.status === 'VOIDED' || payment.status === 'REFUNDED') {
+    throw new BusinessError('fenced', `Order ${payment.orderId} was already compensated; not authorizing again`);
   }
   if (payment.idempotencyKey !== idempotencyKey) {
     throw new BusinessError('idempotency_conflict', `Order ${payment.orderId} already has a payment under another key`);
+  }
+  if (payment.amount !== req.amount || payment.currency !== req.currency) {
+    throw new BusinessError('idempotency_conflict', `Key ${idempotencyKey} authorized ${payment.amount} ${payment.currency}, not ${req.amount} ${req.currency}`);
   }
   if (payment.status === 'DECLINED') {
     throw new BusinessError(payment.declineCode ?? 'card_declined', `Card declined (${payment.declineCode})`, {
@@ -108,6 +267,16 @@ function replayCharge(payment: Payment, idempotencyKey: string): PaymentView {
   return toView(payment);
 }
 
+const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
+
 function toView(p: Payment): PaymentView {
-  return { paymentId: p.id, orderId: p.orderId, status: p.status, amount: p.amount, currency: p.currency, declineCode: p.declineCode };
+  return {
+    paymentId: p.id,
+    orderId: p.orderId,
+    status: p.status,
+    amount: p.amount,
+    currency: p.currency,
+    declineCode: p.declineCode,
+    expiresAt: p.expiresAt,
+  };
 }
