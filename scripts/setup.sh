@@ -28,11 +28,12 @@ install_deps() {
   # The registry we install from can lag behind on some other-platform builds
   # (e.g. @swc/core-darwin-arm64 at the version @swc/core wants). npm install
   # then leaves them out of package-lock.json, and npm ci refuses the lock with
-  # "Missing: NAME@ from lock file" (no version: nothing in the lock to check).
-  # When that is all it complains about, install from the same lock with
-  # npm install, without rewriting it; any other complaint is a real error.
-  if grep -qE '^npm error Missing: .*@ from lock file$' "$log" &&
-    ! grep -E '^npm error (Missing|Invalid):' "$log" | grep -qvE '^npm error Missing: .*@ from lock file$'; then
+  # "Missing: NAME@VERSION from lock file" (depending on the npm cache, with or
+  # without the version). When that is all it complains about, install from
+  # the same lock with npm install, without rewriting it; an "Invalid:" line or
+  # any other complaint is a real error.
+  if grep -qE '^npm error Missing: .* from lock file$' "$log" &&
+    ! grep -qE '^npm error Invalid:' "$log"; then
     say "npm ci refused the lock only for optional packages of other platforms that the registry lacks;"
     say "installing from the same lock with npm install --no-save instead"
     rm -f "$log"
