@@ -12,6 +12,11 @@ const env = z.object({
   PORT: z.coerce.number().int().nonnegative().default(3000),
   CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  ORDER_TTL_SECONDS: z.coerce.number().positive().default(900),
+  SHIPPING_SLA_SECONDS: z.coerce.number().positive().default(300),
+  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(600),
+  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(3600),
+  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(1_000_000),
 });
 
 export type Config = {
@@ -20,6 +25,10 @@ export type Config = {
   port: number;
   carrierFailureRate: number;
   dbPoolSize: number;
+  /** Passed to each new saga, so the values it ran with are in its history. */
+  deadlines: { orderTtlSeconds: number; shippingSlaSeconds: number; paymentHoldSeconds: number };
+  reservationTtlSeconds: number;
+  fraudTotalLimit: number;
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -36,6 +45,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     carrierFailureRate: e.CARRIER_FAILURE_RATE,
     dbPoolSize: e.DB_POOL_SIZE,
+    deadlines: {
+      orderTtlSeconds: e.ORDER_TTL_SECONDS,
+      shippingSlaSeconds: e.SHIPPING_SLA_SECONDS,
+      paymentHoldSeconds: e.PAYMENT_HOLD_SECONDS,
+    },
+    reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
+    fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
   };
 }
 

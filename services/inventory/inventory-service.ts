@@ -6,7 +6,7 @@ import { BusinessError, keyReused } from '../errors';
 export type LineItem = { sku: string; quantity: number };
 export type PricedLine = LineItem & { unitPrice: number };
 export type CatalogItem = { sku: string; name: string; price: number; available: number; reserved: number };
-export type ReservationView = { orderId: string; status: Reservation['status']; items: LineItem[] };
+export type ReservationView = { orderId: string; status: Reservation['status']; items: LineItem[]; expiresAt: Date | null };
 
 type ReservationRow = Reservation & { lines: ReservationLine[] };
 
@@ -19,7 +19,11 @@ type ReservationRow = Reservation & { lines: ReservationLine[] };
  * reserve call that arrives after its saga was compensated.
  */
 export class InventoryService {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Longer than any live saga holds stock; see expireReservations(). */
+    private readonly reservationTtlSeconds = 3600,
+  ) {}
 
   async catalog(): Promise<CatalogItem[]> {
     return this.db.product.findMany({
@@ -63,7 +67,13 @@ export class InventoryService {
           if (count === 0) throw await stockFailure(tx, item);
         }
         const created = await tx.reservation.create({
-          data: { orderId, idempotencyKey, status: 'HELD', lines: { create: items } },
+          data: {
+            orderId,
+            idempotencyKey,
+            status: 'HELD',
+            expiresAt: new Date(Date.now() + this.reservationTtlSeconds * 1000),
+            lines: { create: items },
+          },
           include: { lines: true },
         });
         return toView(created);
@@ -86,6 +96,42 @@ export class InventoryService {
   /** The order completed: held stock becomes sold stock. */
   async commit(orderId: string, idempotencyKey: string): Promise<ReservationView> {
     return this.settle(orderId, idempotencyKey, 'COMMITTED');
+  }
+
+  /**
+   * Gives back the stock of holds older than their TTL: a saga that vanished
+   * (its workflow terminated by hand, say) must not keep stock forever. Live
+   * sagas never get here, because the TTL is longer than the order TTL.
+   * Returns the ids of the orders whose holds expired.
+   */
+  async expireReservations(now = new Date(), batch = 100): Promise<string[]> {
+    const expired = await this.db.reservation.findMany({
+      where: { status: 'HELD', expiresAt: { lt: now } },
+      select: { orderId: true },
+      take: batch,
+    });
+    const done: string[] = [];
+    for (const { orderId } of expired) {
+      const released = await this.db.$transaction(async (tx) => {
+        // SKIP LOCKED: a saga committing or releasing this hold right now wins.
+        const locked = await tx.$queryRaw<{ order_id: string }[]>`
+          SELECT order_id FROM inventory.reservations
+          WHERE order_id = ${orderId} AND status = 'HELD' AND expires_at < ${now}
+          FOR UPDATE SKIP LOCKED`;
+        if (locked.length === 0) return false;
+        const lines = await tx.reservationLine.findMany({ where: { orderId }, orderBy: { sku: 'asc' } });
+        for (const line of lines) {
+          await tx.product.update({
+            where: { sku: line.sku },
+            data: { available: { increment: line.quantity }, reserved: { decrement: line.quantity } },
+          });
+        }
+        await tx.reservation.update({ where: { orderId }, data: { status: 'EXPIRED' } });
+        return true;
+      });
+      if (released) done.push(orderId);
+    }
+    return done;
   }
 
   async reservationFor(orderId: string): Promise<ReservationView | null> {
@@ -134,6 +180,8 @@ export class InventoryService {
         return toView(tombstone);
       }
       if (row.status === to) return toView(row);
+      // The sweeper already gave the stock back: nothing is left to release.
+      if (row.status === 'EXPIRED' && to === 'RELEASED') return toView(row);
       if (row.status !== 'HELD') {
         throw new BusinessError('reservation_settled', `Reservation for order ${orderId} is already ${row.status}`);
       }
@@ -157,7 +205,7 @@ export class InventoryService {
 }
 
 function replayReserve(row: ReservationRow, idempotencyKey: string): ReservationView {
-  if (row.status === 'RELEASED') {
+  if (row.status === 'RELEASED' || row.status === 'EXPIRED') {
     throw new BusinessError('fenced', `Order ${row.orderId} was already compensated; not reserving again`);
   }
   if (row.idempotencyKey !== idempotencyKey) {
@@ -181,5 +229,6 @@ function toView(row: ReservationRow): ReservationView {
     orderId: row.orderId,
     status: row.status,
     items: row.lines.map(({ sku, quantity }) => ({ sku, quantity })),
+    expiresAt: row.expiresAt,
   };
 }

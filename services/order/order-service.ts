@@ -7,7 +7,7 @@ import type { InventoryService, LineItem } from '../inventory/inventory-service'
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
 export type OrderOutcome =
   | { status: 'COMPLETED' }
-  | { status: 'COMPENSATED' | 'FAILED'; failedStep: string; reason: string };
+  | { status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY'; failedStep: string; reason: string };
 export type OrderView = {
   orderId: string;
   customerId: string;

@@ -1,4 +1,5 @@
 import { BusinessError } from '../../services/errors';
+import { InventoryService } from '../../services/inventory/inventory-service';
 import { uniqueId, useServiceDb } from '../support/service-db';
 
 const ctx = useServiceDb();
@@ -85,6 +86,23 @@ describe('InventoryService', () => {
 
     expect(await product(sku)).toMatchObject({ available: 3, reserved: 0, sold: 1 });
     await expect(ctx.services.inventory.release(orderId, `${orderId}:release`)).rejects.toMatchObject({ code: 'reservation_settled' });
+  });
+
+  it('a hold past its TTL is expired by the sweeper: stock comes back, a late commit is refused', async () => {
+    const sku = await newProduct(5);
+    const orderId = uniqueId('ord');
+    const shortLived = new InventoryService(ctx.db, 0.05);
+    await shortLived.reserve(orderId, [{ sku, quantity: 2 }], `${orderId}:reserve`);
+    expect(await shortLived.expireReservations(new Date(Date.now() - 60_000))).not.toContain(orderId);
+    await new Promise((r) => setTimeout(r, 100));
+
+    expect(await shortLived.expireReservations()).toContain(orderId);
+    expect(await product(sku)).toMatchObject({ available: 5, reserved: 0 });
+    expect(await shortLived.expireReservations()).not.toContain(orderId);
+    await expect(shortLived.commit(orderId, `${orderId}:commit`)).rejects.toMatchObject({ code: 'reservation_settled' });
+    // Releasing an expired hold is a no-op: its stock is already back.
+    await expect(shortLived.release(orderId, `${orderId}:release`)).resolves.toMatchObject({ status: 'EXPIRED' });
+    expect(await product(sku)).toMatchObject({ available: 5, reserved: 0 });
   });
 
   it('the database itself refuses negative stock', async () => {
