@@ -2,21 +2,22 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
 import { createDb, type Db } from './lib/db';
-import { createServices } from './services';
+import { createServices, type ServiceSettings } from './services';
+import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   db: Db;
-  carrierFailureRate?: number;
+  settings?: ServiceSettings;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
 export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worker> {
-  const services = createServices(opts.db, { carrierFailureRate: opts.carrierFailureRate });
+  const services = createServices(opts.db, opts.settings);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -35,11 +36,16 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db,
-    carrierFailureRate: config.carrierFailureRate,
+    settings: config,
+  });
+  const sweeper = startReservationSweeper(createServices(db, config).inventory, {
+    everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
+    log: (msg) => console.log(msg),
   });
   console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   await worker.run();
+  await sweeper.stop();
   await connection.close();
   await db.$disconnect();
 }

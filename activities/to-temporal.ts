@@ -23,7 +23,36 @@ export async function toTemporal<T extends object>(call: () => Promise<T>): Prom
       });
     }
     const message = err instanceof Error ? err.message : String(err);
-    const type = err instanceof TransientError ? 'TransientError' : err instanceof Error ? err.name : 'Error';
-    throw ApplicationFailure.create({ message, type, nonRetryable: false, details: [details], cause: err instanceof Error ? err : undefined });
+    if (err instanceof TransientError) {
+      throw ApplicationFailure.create({ message, type: 'TransientError', details: [details], nextRetryDelay: jitteredBackoff(attempt) });
+    }
+    throw ApplicationFailure.create({ message, type: err instanceof Error ? err.name : 'Error', details: [details] });
+  }
+}
+
+/**
+ * Temporal's retry policy backs off exponentially but without jitter, so
+ * sagas that failed together against a struggling provider would retry in
+ * lockstep. For transient errors we pick the delay ourselves: exponential
+ * from 500 ms, capped at 10 s, with "equal jitter" (half fixed, half random).
+ */
+export function jitteredBackoff(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(500 * 2 ** (attempt - 1), 10_000);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Heartbeats while a slow call runs, so a worker that dies mid-call is
+ * noticed within the activity's heartbeat timeout instead of its full
+ * start-to-close timeout.
+ */
+export async function heartbeating<T>(call: () => Promise<T>, everyMs = 1_000): Promise<T> {
+  const ctx = Context.current();
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await call();
+  } finally {
+    clearInterval(timer);
   }
 }

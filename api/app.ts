@@ -4,7 +4,9 @@ import type { Services } from '../services';
 import type { CheckoutClient } from './checkout-client';
 import { hashRequest, orderIdForKey } from './checkout-client';
 import { HttpError, errorHandler, notFound } from './http-error';
-import { idempotencyKeySchema, orderIdSchema, orderRequestSchema } from './order-request';
+import type { CheckoutStatus } from '../workflows/checkout-types';
+import type { UpdateOutcome } from './checkout-client';
+import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 
 export type ApiDeps = {
   checkouts: CheckoutClient;
@@ -74,24 +76,43 @@ export function createApp({ checkouts, services, temporal, ping }: ApiDeps): exp
   });
 
   app.get('/orders/:orderId', async (req, res) => {
-    const orderId = orderIdSchema.safeParse(req.params.orderId);
-    if (!orderId.success) throw new HttpError(404, 'Order not found');
-    const state = await checkouts.read(orderId.data);
+    const orderId = readOrderId(req);
+    const state = await checkouts.read(orderId);
     if (!state) throw new HttpError(404, 'Order not found');
 
     // Each service reports what its own store holds: the saga's view and the
     // services' views should agree, and this makes it easy to check.
     const [payment, inventory, shipment] = await Promise.all([
-      services.payments.paymentFor(orderId.data),
-      services.inventory.reservationFor(orderId.data),
-      services.shipping.shipmentFor(orderId.data),
+      services.payments.paymentFor(orderId),
+      services.inventory.reservationFor(orderId),
+      services.shipping.shipmentFor(orderId),
     ]);
     const { runId, ...saga } = state;
     res.json({
       ...saga,
       services: { payment, inventory, shipment },
-      links: { self: `/orders/${orderId.data}`, temporalUi: uiLink(`order-${orderId.data}`, runId) },
+      links: { self: `/orders/${orderId}`, temporalUi: uiLink(`order-${orderId}`, runId) },
     });
+  });
+
+  app.get('/orders', async (req, res) => {
+    const filter = listQuerySchema.safeParse(req.query);
+    if (!filter.success) throw HttpError.invalid(filter.error, 'Invalid query');
+    const orders = await checkouts.list({ status: filter.data.status as CheckoutStatus | undefined, customerId: filter.data.customerId });
+    res.json(orders);
+  });
+
+  app.post('/orders/:orderId/cancel', async (req, res) => {
+    const orderId = readOrderId(req);
+    const state = updated(orderId, await checkouts.cancel(orderId));
+    res.status(202).json(state);
+  });
+
+  app.post('/orders/:orderId/resolve', requireJson, express.json({ limit: BODY_LIMIT, strict: true }), async (req, res) => {
+    const orderId = readOrderId(req);
+    const resolution = resolveRequestSchema.safeParse(req.body);
+    if (!resolution.success) throw HttpError.invalid(resolution.error);
+    res.json(updated(orderId, await checkouts.resolve(orderId, resolution.data)));
   });
 
   app.use(notFound);
@@ -110,4 +131,17 @@ function readIdempotencyKey(req: Request): string | undefined {
   const key = idempotencyKeySchema.safeParse(raw);
   if (!key.success) throw HttpError.invalid(key.error, 'Invalid Idempotency-Key header');
   return key.data;
+}
+
+function readOrderId(req: Request): string {
+  const orderId = orderIdSchema.safeParse(req.params.orderId);
+  if (!orderId.success) throw new HttpError(404, 'Order not found');
+  return orderId.data;
+}
+
+/** An update's outcome as HTTP: the new state, 404, or 409 with the workflow's reason. */
+function updated(orderId: string, outcome: UpdateOutcome) {
+  if (outcome === 'not_found') throw new HttpError(404, 'Order not found');
+  if ('rejected' in outcome) throw new HttpError(409, outcome.rejected);
+  return outcome.state;
 }

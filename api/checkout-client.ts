@@ -3,11 +3,13 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { checkout, statusQuery } from '../workflows';
-import type { CheckoutInput, CheckoutState } from '../workflows/checkout-types';
+import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
+import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution } from '../workflows/checkout-types';
+import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 
 export const workflowIdFor = (orderId: string) => `order-${orderId}`;
 
@@ -15,16 +17,19 @@ export const workflowIdFor = (orderId: string) => `order-${orderId}`;
 export const orderIdForKey = (key: string) => `ord_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 
 export type Started = { workflowId: string; runId: string; replayed: boolean };
+export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | 'not_found';
+export type OrderSummary = { orderId: string; workflowId: string; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
 
 /**
- * The API's side of the saga: start it and read its state. Temporal is the
- * idempotency store: a workflow id can be used once, so starting the same
- * order twice cannot start a second saga.
+ * The API's side of the saga: start it, read its state, send it updates.
+ * Temporal is the idempotency store: a workflow id can be used once, so
+ * starting the same order twice cannot start a second saga.
  */
 export class CheckoutClient {
   constructor(
     private readonly client: Client,
     private readonly taskQueue: string,
+    private readonly deadlines?: Deadlines,
   ) {}
 
   /**
@@ -32,14 +37,18 @@ export class CheckoutClient {
    * request's hash is kept in the workflow's memo, so a replayed request with
    * a different body can be told apart and refused.
    */
-  async start(input: CheckoutInput, requestHash: string): Promise<Started | 'conflict'> {
+  async start(input: Omit<CheckoutInput, 'deadlines'>, requestHash: string): Promise<Started | 'conflict'> {
     const workflowId = workflowIdFor(input.orderId);
     try {
       const handle = await this.client.workflow.start(checkout, {
         workflowId,
         taskQueue: this.taskQueue,
-        args: [input],
+        args: [{ ...input, deadlines: this.deadlines }],
         memo: { requestHash },
+        typedSearchAttributes: [
+          { key: ORDER_STATUS, value: 'PENDING' },
+          { key: CUSTOMER_ID, value: input.customerId },
+        ],
         // Even after the saga has ended, its id is not reused for a new one.
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
@@ -66,6 +75,61 @@ export class CheckoutClient {
       throw err;
     }
   }
+
+  async cancel(orderId: string): Promise<UpdateOutcome> {
+    // Cancelling a cancelled order again changes nothing, and says so with
+    // success, even after the saga has closed and can take no more updates.
+    const current = await this.read(orderId);
+    if (current?.failure?.reason === 'cancelled_by_customer') return { state: withoutRunId(current) };
+    return this.update(orderId, (handle) => handle.executeUpdate(cancelUpdate));
+  }
+
+  resolve(orderId: string, resolution: Resolution): Promise<UpdateOutcome> {
+    return this.update(orderId, (handle) => handle.executeUpdate(resolveUpdate, { args: [resolution] }));
+  }
+
+  /** Orders by status and customer, from the OrderStatus and CustomerId search attributes. */
+  async list(filter: { status?: CheckoutStatus; customerId?: string }, limit = 100): Promise<OrderSummary[]> {
+    // Values are validated by the caller (a status enum, an id pattern), so
+    // they cannot break out of the quoted literals.
+    const clauses = ['WorkflowType = "checkout"'];
+    if (filter.status) clauses.push(`OrderStatus = "${filter.status}"`);
+    if (filter.customerId) clauses.push(`CustomerId = "${filter.customerId}"`);
+    const orders: OrderSummary[] = [];
+    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
+      orders.push({
+        orderId: wf.workflowId.replace(/^order-/, ''),
+        workflowId: wf.workflowId,
+        status: String(wf.typedSearchAttributes.get(ORDER_STATUS) ?? wf.status.name),
+        customerId: wf.typedSearchAttributes.get(CUSTOMER_ID) ?? null,
+        startedAt: wf.startTime,
+        closedAt: wf.closeTime ?? null,
+      });
+      if (orders.length >= limit) break;
+    }
+    return orders;
+  }
+
+  private async update(
+    orderId: string,
+    send: (handle: WorkflowHandle<typeof checkout>) => Promise<CheckoutState>,
+  ): Promise<UpdateOutcome> {
+    const handle = this.client.workflow.getHandle<typeof checkout>(workflowIdFor(orderId));
+    try {
+      return { state: await send(handle) };
+    } catch (err) {
+      // The workflow's validator said no: the message says why.
+      if (err instanceof WorkflowUpdateFailedError) return { rejected: err.cause?.message ?? err.message };
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // Updates cannot reach a closed run, which the server reports as "not found".
+      const closed = await this.read(orderId);
+      return closed ? { rejected: `Order ${orderId} is already ${closed.status}` } : 'not_found';
+    }
+  }
+}
+
+function withoutRunId({ runId: _, ...state }: CheckoutState & { runId: string }): CheckoutState {
+  return state;
 }
 
 /** A FAILED saga carries its final state in the failure's details. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CHECKOUT_STATUSES } from '../workflows/checkout-types';
 
 // The edge contract for POST /orders. `.strict()` rejects unknown fields, so a
 // typo such as `quantitiy` is an error instead of a silently dropped field.
@@ -48,3 +49,17 @@ export type OrderRequest = z.infer<typeof orderRequestSchema>;
 export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const orderIdSchema = id;
+
+export const resolveRequestSchema = z
+  .object({
+    action: z.enum(['retry', 'mark-resolved']),
+    note: text(1000),
+  })
+  .strict();
+
+export const listQuerySchema = z
+  .object({
+    status: z.enum(CHECKOUT_STATUSES as [string, ...string[]]).optional(),
+    customerId: id.optional(),
+  })
+  .strict();

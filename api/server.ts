@@ -12,8 +12,8 @@ async function main(): Promise<void> {
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
   const app = createApp({
-    checkouts: new CheckoutClient(client, config.temporal.taskQueue),
-    services: createServices(db),
+    checkouts: new CheckoutClient(client, config.temporal.taskQueue, config.deadlines),
+    services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     ping: async () => {
       await db.$queryRaw`SELECT 1`;

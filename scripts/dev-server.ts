@@ -12,15 +12,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { resolveTemporalCli, type Log } from './temporal-cli';
 
-/**
- * Custom search attributes the dev server registers at start. The application
- * registers none yet; to add one, append e.g.
- * `defineSearchAttributeKey('CheckoutStatus', SearchAttributeType.KEYWORD)`
- * (both from '@temporalio/common'), and use the same key in the workflow.
- */
-export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [];
+/** Custom search attributes the dev server registers at start; the workflow writes them. */
+export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
 
 export const DEV_SERVER_IP = '127.0.0.1';
 export const DEV_SERVER_NAMESPACE = 'default';

@@ -1,16 +1,47 @@
-import type { CheckoutFailure, CheckoutState, CheckoutStatus, StepName, StepState, StepStatus } from './checkout-types';
-import { STEPS } from './checkout-types';
+import { upsertSearchAttributes } from '@temporalio/workflow';
+import type {
+  CheckoutFailure,
+  CheckoutState,
+  CheckoutStatus,
+  FailedCompensation,
+  Resolution,
+  StepName,
+  StepState,
+  StepStatus,
+} from './checkout-types';
+import { STEPS, TERMINAL_STATUSES } from './checkout-types';
+import { ORDER_STATUS } from './search-attributes';
 
-/** What the status query reports: the saga's status and each step's state. */
+/**
+ * What the status query reports: the saga's status and each step's state.
+ * Every status change is also written to the OrderStatus search attribute,
+ * which is how operators list orders by status.
+ */
 export class CheckoutProgress {
-  status: CheckoutStatus = 'PENDING';
+  private current: CheckoutStatus = 'PENDING';
   total: number | null = null;
   currency = 'USD';
   failure?: CheckoutFailure;
+  failedCompensations?: FailedCompensation[];
   trackingNumber?: string | null;
+  private readonly resolutions: (Resolution & { at: string })[] = [];
   private readonly steps: StepState[] = STEPS.map((name) => ({ name, status: 'pending', attempts: 0 }));
 
   constructor(readonly orderId: string) {}
+
+  get status(): CheckoutStatus {
+    return this.current;
+  }
+
+  set status(status: CheckoutStatus) {
+    if (status === this.current) return;
+    this.current = status;
+    upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
+  }
+
+  get isTerminal(): boolean {
+    return TERMINAL_STATUSES.includes(this.current);
+  }
 
   /** Runs a forward step, recording its state and the attempt it ended on. */
   async run<T extends { attempt: number }>(name: StepName, status: CheckoutStatus, action: () => Promise<T>): Promise<T> {
@@ -26,20 +57,23 @@ export class CheckoutProgress {
     }
   }
 
-  mark(name: StepName, status: StepStatus, attempts?: number): void {
-    const step = this.step(name);
-    step.status = status;
-    if (attempts !== undefined) step.attempts = Math.max(step.attempts, attempts);
+  skip(name: StepName): void {
+    this.mark(name, 'skipped');
   }
 
   /** A completed step is being undone. A failed step is undone too, but stays "failed". */
   compensating(name: StepName): void {
-    if (this.stepStatus(name) === 'completed') this.mark(name, 'compensating');
+    if (this.stepStatus(name) === 'completed' || this.stepStatus(name) === 'compensation_failed') this.mark(name, 'compensating');
   }
 
   compensated(name: StepName, error?: unknown): void {
     const status = this.stepStatus(name);
-    if (!error && (status === 'compensating' || status === 'completed')) this.mark(name, 'compensated');
+    if (error) this.mark(name, 'compensation_failed');
+    else if (status === 'compensating' || status === 'completed') this.mark(name, 'compensated');
+  }
+
+  resolved(resolution: Resolution, at: Date): void {
+    this.resolutions.push({ ...resolution, at: at.toISOString() });
   }
 
   /** The step that was running when the saga failed. */
@@ -54,13 +88,21 @@ export class CheckoutProgress {
   snapshot(): CheckoutState {
     return {
       orderId: this.orderId,
-      status: this.status,
+      status: this.current,
       total: this.total,
       currency: this.currency,
       steps: this.steps.map((s) => ({ ...s })),
       ...(this.failure && { failure: this.failure }),
+      ...(this.failedCompensations && { failedCompensations: this.failedCompensations }),
+      ...(this.resolutions.length > 0 && { resolutions: [...this.resolutions] }),
       ...(this.trackingNumber !== undefined && { trackingNumber: this.trackingNumber }),
     };
+  }
+
+  private mark(name: StepName, status: StepStatus, attempts?: number): void {
+    const step = this.step(name);
+    step.status = status;
+    if (attempts !== undefined) step.attempts = Math.max(step.attempts, attempts);
   }
 
   private step(name: StepName): StepState {

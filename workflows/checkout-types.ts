@@ -4,34 +4,79 @@
 export type LineItem = { sku: string; quantity: number };
 export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
 
+/** The saga's clocks. The API fills them from configuration; tests use seconds. */
+export type Deadlines = {
+  /** No saga stays open longer than this: at the deadline it compensates (`timed_out`). */
+  orderTtlSeconds: number;
+  /** The carrier has this long, retries included, to create the shipment (`shipping_timeout`). */
+  shippingSlaSeconds: number;
+  /** An authorization expires after this; the saga renews it while it waits for the shipment. */
+  paymentHoldSeconds: number;
+};
+
+export const DEFAULT_DEADLINES: Deadlines = { orderTtlSeconds: 900, shippingSlaSeconds: 300, paymentHoldSeconds: 600 };
+
 export type CheckoutInput = {
   orderId: string;
   customerId: string;
   items: LineItem[];
   payment: { token: string };
   shippingAddress: Address;
+  deadlines?: Partial<Deadlines>;
 };
 
-export const STEPS = ['createOrder', 'reserveInventory', 'chargePayment', 'createShipment', 'completeOrder'] as const;
+export const STEPS = [
+  'createOrder',
+  'checkFraud',
+  'reserveInventory',
+  'authorizePayment',
+  'createShipment',
+  'capturePayment',
+  'completeOrder',
+] as const;
 export type StepName = (typeof STEPS)[number];
 
 export type CheckoutStatus =
   | 'PENDING'
+  | 'CHECKING_FRAUD'
   | 'RESERVING_INVENTORY'
   | 'CHARGING_PAYMENT'
   | 'CREATING_SHIPMENT'
+  | 'CAPTURING_PAYMENT'
   | 'COMPLETED'
   | 'COMPENSATING'
   | 'COMPENSATED'
+  | 'FAILED_NEEDS_MANUAL'
+  | 'RESOLVED_MANUALLY'
   | 'FAILED';
 
-export const TERMINAL_STATUSES: readonly CheckoutStatus[] = ['COMPLETED', 'COMPENSATED', 'FAILED'];
+export const CHECKOUT_STATUSES: readonly CheckoutStatus[] = [
+  'PENDING',
+  'CHECKING_FRAUD',
+  'RESERVING_INVENTORY',
+  'CHARGING_PAYMENT',
+  'CREATING_SHIPMENT',
+  'CAPTURING_PAYMENT',
+  'COMPLETED',
+  'COMPENSATING',
+  'COMPENSATED',
+  'FAILED_NEEDS_MANUAL',
+  'RESOLVED_MANUALLY',
+  'FAILED',
+];
 
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated';
+export const TERMINAL_STATUSES: readonly CheckoutStatus[] = ['COMPLETED', 'COMPENSATED', 'RESOLVED_MANUALLY', 'FAILED'];
+
+export type StepStatus = 'pending' | 'skipped' | 'running' | 'completed' | 'failed' | 'compensating' | 'compensated' | 'compensation_failed';
 export type StepState = { name: StepName; status: StepStatus; attempts: number };
 
 /** Why the saga did not complete. `reason` is machine-readable, e.g. `out_of_stock`. */
 export type CheckoutFailure = { step: StepName; reason: string; message: string };
+
+/** A compensation that failed permanently and waits for an operator. */
+export type FailedCompensation = { step: StepName; reason: string; message: string };
+
+export type Resolution = { action: 'retry' | 'mark-resolved'; note: string };
 
 export type CheckoutState = {
   orderId: string;
@@ -40,6 +85,8 @@ export type CheckoutState = {
   currency: string;
   steps: StepState[];
   failure?: CheckoutFailure;
+  failedCompensations?: FailedCompensation[];
+  resolutions?: (Resolution & { at: string })[];
   trackingNumber?: string | null;
 };
 

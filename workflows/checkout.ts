@@ -4,73 +4,172 @@ import {
   CancellationScope,
   TemporalFailure,
   TimeoutFailure,
+  condition,
   defineQuery,
+  defineUpdate,
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CheckoutActivities } from '../activities/checkout-activities';
 import { CheckoutProgress } from './checkout-progress';
-import type { CheckoutFailure, CheckoutInput, CheckoutState, StepName } from './checkout-types';
-import { Compensations } from './compensations';
+import {
+  DEFAULT_DEADLINES,
+  type CheckoutFailure,
+  type CheckoutInput,
+  type CheckoutState,
+  type Deadlines,
+  type Resolution,
+  type StepName,
+} from './checkout-types';
+import { Compensations, type FailedUndo } from './compensations';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
+/** Customer cancellation: accepted until the shipment exists. */
+export const cancelUpdate = defineUpdate<CheckoutState>('cancel');
+/** Operator decision on a saga whose compensation failed permanently. */
+export const resolveUpdate = defineUpdate<CheckoutState, [Resolution]>('resolve');
 
 // Forward steps retry transient errors with backoff, then give up: a checkout
-// should end within a minute, not hang. Business failures are non-retryable
+// should end within minutes, not hang. Business failures are non-retryable
 // and skip the retries entirely.
 const forward = proxyActivities<CheckoutActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 8 },
 });
 
-// Compensations are idempotent and must eventually succeed, so they retry
-// without a limit (an operator can see them in the Temporal UI meanwhile).
+// Compensations are idempotent and must eventually succeed, so transient
+// errors are retried without limit. A permanent refusal goes to an operator.
 const undo = proxyActivities<CheckoutActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
+/** Why forward progress was stopped from outside the steps. */
+type StopReason = 'cancelled_by_customer' | 'timed_out';
+
 /**
- * The checkout saga: create order, reserve inventory, charge payment, create
- * shipment, complete order. If a step fails, the steps before it are undone
- * in reverse order and the order ends COMPENSATED (a business failure such as
- * a declined card) or FAILED (an unexpected one, such as retries exhausted).
+ * The checkout saga: create order, check fraud, reserve inventory, authorize
+ * payment, create shipment, capture payment, complete order. If a step fails,
+ * the steps before it are undone in reverse order and the order ends
+ * COMPENSATED (a business failure such as a declined card, a cancellation or
+ * a deadline) or FAILED (an unexpected one, such as retries exhausted).
  */
 export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const { orderId, customerId, items } = input;
+  const deadlines: Deadlines = { ...DEFAULT_DEADLINES, ...input.deadlines };
   const key = (step: string) => `${workflowInfo().workflowId}:${step}`;
   const progress = new CheckoutProgress(orderId);
   const compensations = new Compensations<StepName>();
+
+  // Customer cancellation and the order TTL stop the forward steps by
+  // cancelling this scope. Once the shipment exists the saga only goes forward.
+  const forwardSteps = new CancellationScope();
+  let stopReason: StopReason | undefined;
+  let shipped = false;
+  const stop = (reason: StopReason) => {
+    if (stopReason || shipped) return;
+    stopReason = reason;
+    forwardSteps.cancel();
+  };
+
   setHandler(statusQuery, () => progress.snapshot());
+  setHandler(
+    cancelUpdate,
+    () => {
+      stop('cancelled_by_customer');
+      return progress.snapshot();
+    },
+    {
+      validator: () => {
+        if (shipped) throw new Error(`Order ${orderId} has shipped and can no longer be cancelled`);
+        if (progress.isTerminal) throw new Error(`Order ${orderId} is already ${progress.status}`);
+      },
+    },
+  );
+
+  // An operator's decision, handed from the update handler to rollBack().
+  // The update answers once the decision has played out (the retry finished,
+  // or the case is closed), so the operator sees its outcome.
+  let pending: Resolution | undefined;
+  let decisions = 0;
+  let settled = 0;
+  setHandler(
+    resolveUpdate,
+    async (resolution: Resolution) => {
+      pending = resolution;
+      const ticket = ++decisions;
+      await condition(() => settled >= ticket);
+      return progress.snapshot();
+    },
+    {
+      validator: (_resolution: Resolution) => {
+        if (progress.status !== 'FAILED_NEEDS_MANUAL' || pending) {
+          throw new Error(`Order ${orderId} is ${progress.status}; only FAILED_NEEDS_MANUAL orders can be resolved`);
+        }
+      },
+    },
+  );
+
+  const orderTtl = new CancellationScope();
+  orderTtl.run(() => sleep(deadlines.orderTtlSeconds * 1000)).then(() => stop('timed_out'), ignoreCancellation);
+
+  const carrier = proxyActivities<CheckoutActivities>({
+    startToCloseTimeout: '10s',
+    // The carrier gets retries, with backoff and jitter, until the SLA runs out.
+    scheduleToCloseTimeout: deadlines.shippingSlaSeconds * 1000,
+    heartbeatTimeout: '5s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+  });
 
   try {
-    const order = await progress.run('createOrder', 'PENDING', () =>
-      forward.createOrder({ orderId, key: key('createOrder'), customerId, items }),
-    );
-    progress.total = order.total;
-    progress.currency = order.currency;
+    await forwardSteps.run(async () => {
+      const order = await progress.run('createOrder', 'PENDING', () =>
+        forward.createOrder({ orderId, key: key('createOrder'), customerId, items }),
+      );
+      progress.total = order.total;
+      progress.currency = order.currency;
 
-    compensations.add('reserveInventory', () => undo.releaseInventory({ orderId, key: key('releaseInventory') }));
-    await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
-      forward.reserveInventory({ orderId, key: key('reserveInventory'), items }),
-    );
+      progress.skip('checkFraud');
 
-    compensations.add('chargePayment', () => undo.refundPayment({ orderId, key: key('refundPayment') }));
-    await progress.run('chargePayment', 'CHARGING_PAYMENT', () =>
-      forward.chargePayment({ orderId, key: key('chargePayment'), token: input.payment.token, amount: order.total, currency: order.currency }),
-    );
+      compensations.add('reserveInventory', () => undo.releaseInventory({ orderId, key: key('releaseInventory') }));
+      await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
+        forward.reserveInventory({ orderId, key: key('reserveInventory'), items }),
+      );
 
-    compensations.add('createShipment', () => undo.cancelShipment({ orderId, key: key('cancelShipment') }));
-    const shipment = await progress.run('createShipment', 'CREATING_SHIPMENT', () =>
-      forward.createShipment({ orderId, key: key('createShipment'), address: input.shippingAddress }),
-    );
-    progress.trackingNumber = shipment.trackingNumber;
+      // One compensation for the payment: it voids an authorization, or
+      // refunds a capture, whichever the payment has reached.
+      compensations.add('authorizePayment', () => undo.reversePayment({ orderId, key: key('reversePayment') }));
+      await progress.run('authorizePayment', 'CHARGING_PAYMENT', () =>
+        forward.authorizePayment({
+          orderId,
+          key: key('authorizePayment'),
+          token: input.payment.token,
+          amount: order.total,
+          currency: order.currency,
+          holdSeconds: deadlines.paymentHoldSeconds,
+        }),
+      );
 
-    await progress.run('completeOrder', 'CREATING_SHIPMENT', async () => {
-      await forward.commitInventory({ orderId, key: key('commitInventory') });
-      return forward.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
+      compensations.add('createShipment', () => undo.cancelShipment({ orderId, key: key('cancelShipment') }));
+      const shipment = await whileRenewingHold(deadlines.paymentHoldSeconds, key, orderId, () =>
+        progress.run('createShipment', 'CREATING_SHIPMENT', () =>
+          carrier.createShipment({ orderId, key: key('createShipment'), address: input.shippingAddress }),
+        ),
+      );
+      shipped = true;
+      orderTtl.cancel();
+      progress.trackingNumber = shipment.trackingNumber;
+
+      await progress.run('capturePayment', 'CAPTURING_PAYMENT', () =>
+        forward.capturePayment({ orderId, key: key('capturePayment') }),
+      );
+      await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
+        await forward.commitInventory({ orderId, key: key('commitInventory') });
+        return forward.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
+      });
     });
     progress.status = 'COMPLETED';
     return progress.snapshot();
@@ -78,22 +177,47 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     // A bug in workflow code is not a saga failure: rethrowing fails the
     // workflow task, which Temporal retries until a fixed worker is deployed.
     if (!(err instanceof TemporalFailure)) throw err;
-    const { failure, unexpected } = describeFailure(progress.currentStep, err);
+    orderTtl.cancel();
+    const { failure, unexpected } = describeFailure(progress.currentStep, err, stopReason);
     progress.failure = failure;
-    progress.status = 'COMPENSATING';
+    return rollBack(unexpected);
+  }
 
-    const failedUndos = await compensations.runAll({
-      before: (step) => progress.compensating(step),
-      after: (step, error) => progress.compensated(step, error),
-    });
+  /**
+   * Runs the compensations. If one is refused for good (a refund the provider
+   * rejects), the saga waits in FAILED_NEEDS_MANUAL for an operator to retry
+   * or to close the case; it never spins, and never gives up silently.
+   */
+  async function rollBack(unexpected: boolean): Promise<CheckoutState> {
+    const hooks = { before: (step: StepName) => progress.compensating(step), after: progress.compensated.bind(progress) };
+    let status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY' = unexpected ? 'FAILED' : 'COMPENSATED';
+    progress.status = 'COMPENSATING';
+    let failed = await compensations.runAll(hooks);
+    while (failed.length > 0) {
+      progress.failedCompensations = failed.map(describeUndoFailure);
+      progress.status = 'FAILED_NEEDS_MANUAL';
+      settled = decisions;
+      await condition(() => pending !== undefined);
+      const resolution = pending!;
+      progress.resolved(resolution, new Date());
+      pending = undefined;
+      if (resolution.action === 'mark-resolved') {
+        status = 'RESOLVED_MANUALLY';
+        break;
+      }
+      progress.status = 'COMPENSATING';
+      failed = await compensations.runAll(hooks);
+    }
+
     // Undoing the order itself means closing its record with the outcome,
     // which is only known now. Closing a never-created order is a no-op.
-    const status = unexpected || failedUndos.length > 0 ? 'FAILED' : 'COMPENSATED';
+    const failure = progress.failure!;
     await CancellationScope.nonCancellable(() =>
       undo.closeOrder({ orderId, key: key('closeOrder'), outcome: { status, failedStep: failure.step, reason: failure.reason } }),
     );
     progress.compensated('createOrder');
     progress.status = status;
+    settled = decisions;
     if (status === 'FAILED') {
       throw ApplicationFailure.create({
         type: 'CheckoutFailed',
@@ -107,15 +231,64 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 }
 
 /**
- * Business failures (non-retryable, typed by reason) and cancellation are
- * expected endings: COMPENSATED. Anything else is unexpected: FAILED.
+ * Keeps the payment authorization alive while the carrier works: a hold that
+ * would expire before capture is renewed at 80% of its life. If renewing
+ * fails, the capture will find the hold expired and the saga compensates.
  */
-function describeFailure(step: StepName, err: TemporalFailure): { failure: CheckoutFailure; unexpected: boolean } {
-  if (isCancellation(err)) return { failure: { step, reason: 'cancelled', message: 'Checkout was cancelled' }, unexpected: false };
+async function whileRenewingHold<T>(holdSeconds: number, key: (step: string) => string, orderId: string, work: () => Promise<T>): Promise<T> {
+  const renewals = new CancellationScope();
+  renewals
+    .run(async () => {
+      for (let n = 1; ; n++) {
+        await sleep(holdSeconds * 800);
+        await forward.renewPaymentHold({ orderId, key: key(`renewPaymentHold-${n}`) });
+      }
+    })
+    // Cancelled when the shipment exists; a failed renewal is left to the capture.
+    .catch(() => undefined);
+  try {
+    return await work();
+  } finally {
+    renewals.cancel();
+  }
+}
+
+/**
+ * Business failures (non-retryable, typed by reason), cancellation and
+ * deadlines are expected endings: COMPENSATED. Anything else is unexpected: FAILED.
+ */
+function describeFailure(
+  step: StepName,
+  err: TemporalFailure,
+  stopReason: StopReason | undefined,
+): { failure: CheckoutFailure; unexpected: boolean } {
+  const expected = (reason: string, message: string) => ({ failure: { step, reason, message }, unexpected: false });
+  if (isCancellation(err)) {
+    if (stopReason === 'cancelled_by_customer') return expected(stopReason, 'Cancelled by the customer');
+    if (stopReason === 'timed_out') return expected(stopReason, 'The order did not complete within its time to live');
+    return expected('cancelled', 'The workflow was cancelled');
+  }
   const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure && cause.nonRetryable) {
-    return { failure: { step, reason: cause.type ?? 'rejected', message: cause.message }, unexpected: false };
+  if (cause instanceof ApplicationFailure && cause.nonRetryable) return expected(cause.type ?? 'rejected', cause.message);
+  // The carrier's schedule-to-close timeout is the shipping SLA. Temporal ends
+  // its retries either with that timeout, or, when the next retry would start
+  // past the deadline, with the last attempt's error and retry state TIMEOUT.
+  const slaExpired =
+    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') ||
+    (err instanceof ActivityFailure && err.retryState === 'TIMEOUT');
+  if (step === 'createShipment' && slaExpired) {
+    return expected('shipping_timeout', 'No shipment could be created within the shipping SLA');
   }
   const reason = cause instanceof TimeoutFailure ? 'timeout' : err instanceof ActivityFailure ? 'retries_exhausted' : 'unexpected_error';
   return { failure: { step, reason, message: cause?.message ?? err.message }, unexpected: true };
+}
+
+function describeUndoFailure({ key, error }: FailedUndo<StepName>) {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  const reason = cause instanceof ApplicationFailure ? (cause.type ?? 'rejected') : 'unexpected_error';
+  return { step: key, reason, message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+function ignoreCancellation(err: unknown): void {
+  if (!isCancellation(err)) throw err;
 }

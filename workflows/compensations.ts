@@ -1,6 +1,7 @@
 import { CancellationScope } from '@temporalio/workflow';
 
 type Compensation<K> = { key: K; undo: () => Promise<unknown> };
+export type FailedUndo<K> = { key: K; error: unknown };
 
 /**
  * The saga's compensation stack. A step's compensation is pushed before the
@@ -8,32 +9,33 @@ type Compensation<K> = { key: K; undo: () => Promise<unknown> };
  * unknown, and only an idempotent undo that runs anyway is safe.
  */
 export class Compensations<K extends string> {
-  private readonly stack: Compensation<K>[] = [];
+  private stack: Compensation<K>[] = [];
 
   add(key: K, undo: () => Promise<unknown>): void {
     this.stack.push({ key, undo });
   }
 
   /**
-   * Runs every compensation, last in first out, in a scope that cancellation
-   * cannot interrupt: a cancelled saga must still be rolled back. One failed
-   * undo does not stop the others; the failures are returned.
+   * Runs the pending compensations, last in first out, in a scope that
+   * cancellation cannot interrupt: a cancelled saga must still be rolled back.
+   * One failed undo does not stop the others. Failed undos stay on the stack,
+   * so calling this again retries exactly those.
    */
-  async runAll(hooks: { before?(key: K): void; after?(key: K, error?: unknown): void } = {}): Promise<{ key: K; error: unknown }[]> {
+  async runAll(hooks: { before?(key: K): void; after?(key: K, error?: unknown): void } = {}): Promise<FailedUndo<K>[]> {
     return CancellationScope.nonCancellable(async () => {
-      const failed: { key: K; error: unknown }[] = [];
-      for (const { key, undo } of [...this.stack].reverse()) {
-        hooks.before?.(key);
+      const failed: (Compensation<K> & { error: unknown })[] = [];
+      for (const compensation of [...this.stack].reverse()) {
+        hooks.before?.(compensation.key);
         try {
-          await undo();
-          hooks.after?.(key);
+          await compensation.undo();
+          hooks.after?.(compensation.key);
         } catch (error) {
-          failed.push({ key, error });
-          hooks.after?.(key, error);
+          failed.push({ ...compensation, error });
+          hooks.after?.(compensation.key, error);
         }
       }
-      this.stack.length = 0;
-      return failed;
+      this.stack = [...failed].reverse().map(({ key, undo }) => ({ key, undo }));
+      return failed.map(({ key, error }) => ({ key, error }));
     });
   }
 }

@@ -1,2 +1,2 @@
 // The worker's workflow bundle entry point.
-export { checkout, statusQuery } from './checkout';
+export { cancelUpdate, checkout, resolveUpdate, statusQuery } from './checkout';

@@ -88,9 +88,9 @@ describe('POST /orders', () => {
       orderId: body.orderId,
       status: 'COMPLETED',
       total: 12900,
-      steps: expect.arrayContaining([{ name: 'chargePayment', status: 'completed', attempts: 1 }]),
+      steps: expect.arrayContaining([{ name: 'authorizePayment', status: 'completed', attempts: 1 }]),
       services: {
-        payment: { status: 'CHARGED', amount: 12900 },
+        payment: { status: 'CAPTURED', amount: 12900 },
         inventory: { status: 'COMMITTED', items: [{ sku: 'KB-001', quantity: 1 }] },
         shipment: { status: 'CREATED', trackingNumber: expect.stringMatching(/^TRK/) },
       },
@@ -190,5 +190,75 @@ describe('GET endpoints', () => {
     const res = await fetch(`${base}/nope`);
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: 'No route for GET /nope' });
+  });
+});
+
+async function waitForStatus(orderId: string, status: string) {
+  for (let i = 0; i < 150; i++) {
+    const body = await (await fetch(`${base}/orders/${orderId}`)).json();
+    if (body.status === status) return body;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`order ${orderId} did not reach ${status}`);
+}
+
+const postJson = (path: string, body?: unknown) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+
+describe('POST /orders/:id/cancel', () => {
+  it('cancels before the shipment exists with 202; cancelling again has the same effect', async () => {
+    const res = await post({ ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, postalCode: '00000' } });
+    const { orderId } = await res.json();
+    await waitForStatus(orderId, 'CREATING_SHIPMENT');
+
+    const first = await postJson(`/orders/${orderId}/cancel`);
+    expect(first.status).toBe(202);
+    const order = await waitForTerminal(orderId);
+    expect(order).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
+
+    const again = await postJson(`/orders/${orderId}/cancel`);
+    expect(again.status).toBe(202);
+    expect(await again.json()).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
+  });
+
+  it('refuses with 409 once the order has shipped', async () => {
+    const { orderId } = await (await post(validOrder())).json();
+    await waitForTerminal(orderId);
+    const res = await postJson(`/orders/${orderId}/cancel`);
+    expect(res.status).toBe(409);
+    expect((await res.json()).error).toMatch(/COMPLETED/);
+  });
+
+  it('is 404 for an unknown order', async () => {
+    expect((await postJson('/orders/ord_nope/cancel')).status).toBe(404);
+  });
+});
+
+describe('manual resolution', () => {
+  it('an order whose refund is refused is listed for operators and resolved through the API', async () => {
+    const { orderId } = await (
+      await post({ ...validOrder(), payment: { token: 'tok_refund_fails' }, shippingAddress: { ...validOrder().shippingAddress, country: 'XX' } })
+    ).json();
+    await waitForStatus(orderId, 'FAILED_NEEDS_MANUAL');
+
+    const listed = await (await fetch(`${base}/orders?status=FAILED_NEEDS_MANUAL`)).json();
+    expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ orderId, status: 'FAILED_NEEDS_MANUAL', customerId: 'cust_api' })]));
+
+    expect((await postJson(`/orders/${orderId}/resolve`, { action: 'undo-everything', note: 'x' })).status).toBe(400);
+    const retried = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'provider was down' });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ status: 'FAILED_NEEDS_MANUAL', failedCompensations: [{ reason: 'reversal_rejected' }] });
+
+    const closed = await postJson(`/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'voided by phone, ticket 7' });
+    expect(closed.status).toBe(200);
+    expect(await closed.json()).toMatchObject({ status: 'RESOLVED_MANUALLY', resolutions: [{ action: 'retry' }, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }] });
+
+    const again = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'again' });
+    expect(again.status).toBe(409);
+  });
+
+  it('GET /orders rejects an unknown status filter', async () => {
+    const res = await fetch(`${base}/orders?status=NOPE`);
+    expect(res.status).toBe(400);
   });
 });

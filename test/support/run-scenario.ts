@@ -1,7 +1,8 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Services } from '../../services';
 import { checkout } from '../../workflows';
-import type { CheckoutState } from '../../workflows/checkout-types';
+import type { CheckoutInput, CheckoutState } from '../../workflows/checkout-types';
+import { CUSTOMER_ID, ORDER_STATUS } from '../../workflows/search-attributes';
 import { SCENARIOS, SCENARIO_STOCK, type ScenarioName } from './scenarios';
 import { uniqueId } from './service-db';
 
@@ -15,11 +16,19 @@ export async function runScenario(
   const sku = uniqueId('SKU');
   await env.services.inventory.upsertProduct({ sku, name: `Product for ${name}`, price: 2500, stock: SCENARIO_STOCK });
   const orderId = uniqueId('ord');
+  const scenario: { input: (o: string, s: string) => CheckoutInput; drive?: (h: WorkflowHandle<typeof checkout>) => Promise<void> } =
+    SCENARIOS[name];
+  const input = scenario.input(orderId, sku);
   const handle = await env.client.workflow.start(checkout, {
     workflowId: `order-${orderId}`,
     taskQueue: env.taskQueue,
-    args: [SCENARIOS[name](orderId, sku)],
+    args: [input],
+    typedSearchAttributes: [
+      { key: ORDER_STATUS, value: 'PENDING' },
+      { key: CUSTOMER_ID, value: input.customerId },
+    ],
   });
+  await scenario.drive?.(handle);
   return { orderId, sku, handle, state: await finalState(handle) };
 }
 

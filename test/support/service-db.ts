@@ -1,9 +1,9 @@
 import { createDb, type Db } from '../../lib/db';
-import { createServices, type Services } from '../../services';
+import { createServices, type ServiceSettings, type Services } from '../../services';
 import { cloneTemplate, dropDatabase } from './databases';
 
 /** A test file's own migrated database, with the services over it. */
-export function useServiceDb(opts: { carrierFailureRate?: number } = {}) {
+export function useServiceDb(opts: ServiceSettings = {}) {
   const ctx = {} as { db: Db; services: Services };
   let name: string;
   beforeAll(async () => {

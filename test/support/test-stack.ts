@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb, type Db } from '../../lib/db';
-import { createServices, type Services } from '../../services';
+import { createServices, type ServiceSettings, type Services } from '../../services';
 import { createCheckoutWorker } from '../../worker';
 import { cloneTemplate, dropDatabase } from './databases';
 
@@ -20,11 +20,11 @@ export type TestStack = {
  * migrated template), its own task queue on the shared dev server, and a
  * worker with the real activities.
  */
-export async function startTestStack(opts: { carrierFailureRate?: number; worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(opts: ServiceSettings & { worker?: boolean } = {}): Promise<TestStack> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const database = await cloneTemplate();
   const db = createDb(database.url, 5);
-  const services = createServices(db, { carrierFailureRate: opts.carrierFailureRate });
+  const services = createServices(db, opts);
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
@@ -39,7 +39,7 @@ export async function startTestStack(opts: { carrierFailureRate?: number; worker
       namespace: 'default',
       taskQueue,
       db,
-      carrierFailureRate: opts.carrierFailureRate,
+      settings: opts,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     });
     running = worker.run();
