@@ -28,6 +28,7 @@ export const SCENARIOS = {
   'out-of-stock': { input: (o, s) => order(o, s, { quantity: SCENARIO_STOCK + 1 }) },
   'shipping-rejected': { input: (o, s) => order(o, s, { address: { country: 'XX' } }) },
   'flaky-payment': { input: (o, s) => order(o, s, { token: 'tok_flaky' }) },
+  'fraud-suspected': { input: (o, s) => order(o, s, { customerId: 'cust_fraud' }) },
   'lost-payment-response': { input: (o, s) => order(o, s, { token: 'tok_lost_response' }) },
   'shipping-timeout': {
     input: (o, s) => order(o, s, { address: { postalCode: '00000' }, deadlines: { shippingSlaSeconds: 2 } }),
@@ -69,11 +70,11 @@ export async function untilStatus(handle: WorkflowHandle<typeof checkout>, statu
 function order(
   orderId: string,
   sku: string,
-  opts: { token?: string; quantity?: number; address?: Partial<typeof ADDRESS>; deadlines?: Partial<Deadlines> } = {},
+  opts: { customerId?: string; token?: string; quantity?: number; address?: Partial<typeof ADDRESS>; deadlines?: Partial<Deadlines> } = {},
 ): CheckoutInput {
   return {
     orderId,
-    customerId: 'cust_1',
+    customerId: opts.customerId ?? 'cust_1',
     items: [{ sku, quantity: opts.quantity ?? 1 }],
     payment: { token: opts.token ?? 'tok_visa' },
     shippingAddress: { ...ADDRESS, ...opts.address },

@@ -27,7 +27,7 @@ describe('checkout workflow', () => {
     const { orderId, sku, state, handle } = await runScenario(stack, 'happy-path');
 
     expect(state).toMatchObject({ status: 'COMPLETED', total: 2500, trackingNumber: expect.stringMatching(/^TRK/) });
-    expect(state.steps.filter((s) => s.name !== 'checkFraud').every((s) => s.status === 'completed' && s.attempts === 1)).toBe(true);
+    expect(state.steps.every((s) => s.status === 'completed' && s.attempts === 1)).toBe(true);
     expect(await stores(orderId)).toMatchObject({
       order: { status: 'COMPLETED', total: 2500 },
       payment: { status: 'CAPTURED', amount: 2500, currency: 'USD' },
@@ -58,6 +58,20 @@ describe('checkout workflow', () => {
       shipment: null,
     });
     expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+  });
+
+  it('fraud suspected: rejected before any stock is reserved or card touched', async () => {
+    const { orderId, sku, state } = await runScenario(stack, 'fraud-suspected');
+
+    expect(state).toMatchObject({ status: 'COMPENSATED', failure: { step: 'checkFraud', reason: 'fraud_suspected' } });
+    expect(stepStates(state)).toMatchObject({ createOrder: 'compensated', checkFraud: 'failed', reserveInventory: 'pending' });
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'COMPENSATED', failure: { step: 'checkFraud', reason: 'fraud_suspected' } },
+      payment: null,
+      reservation: null,
+      shipment: null,
+    });
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0 });
   });
 
   it('out of stock: nothing is authorized and the order ends COMPENSATED', async () => {
