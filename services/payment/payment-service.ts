@@ -7,7 +7,6 @@ import { FLAKY_FAILURES, TEST_TOKENS, declineCodeFor, rejectsReversal } from './
 
 /** Amounts are integer minor units (cents) of an ISO 4217 currency. */
 export type AuthorizeRequest = { orderId: string; token: string; amount: number; currency: string; holdSeconds: number };
-export type ChargeRequest = Omit<AuthorizeRequest, 'holdSeconds'>;
 export type PaymentView = Pick<Payment, 'orderId' | 'status' | 'amount' | 'currency' | 'declineCode' | 'expiresAt'> & {
   paymentId: string;
 };
@@ -16,8 +15,6 @@ export type { LedgerEntry };
 type Tx = Prisma.TransactionClient;
 type Remedy = 'VOID' | 'REFUND';
 
-/** charge() captures at once; its hold only has to outlive that call. Card holds last about a week. */
-const CHARGE_HOLD_SECONDS = 7 * 24 * 3600;
 /** ISO 4217's code for "no currency": a tombstone never held money. */
 const NO_CURRENCY = 'XXX';
 
@@ -127,15 +124,6 @@ export class PaymentService {
   /** The saga's compensation: voids a hold or refunds a capture, whichever the payment reached. */
   async reverse(orderId: string, idempotencyKey: string): Promise<PaymentView> {
     return this.undo(orderId, idempotencyKey, null);
-  }
-
-  /**
-   * Authorize and capture in one call. Kept for the workflow that still
-   * charges; it shares their code, so a retry resumes where the last one stopped.
-   */
-  async charge(req: ChargeRequest, idempotencyKey: string): Promise<PaymentView> {
-    await this.authorize({ ...req, holdSeconds: CHARGE_HOLD_SECONDS }, idempotencyKey);
-    return this.capture(req.orderId, `${idempotencyKey}:capture`);
   }
 
   async paymentFor(orderId: string): Promise<PaymentView | null> {

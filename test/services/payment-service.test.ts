@@ -8,8 +8,6 @@ const HOLD = 600;
 
 const authorize = (orderId: string, token = 'tok_visa', key = `${orderId}:authorize`) =>
   payments().authorize({ orderId, token, amount: 2500, currency: 'USD', holdSeconds: HOLD }, key);
-const charge = (orderId: string, token: string) =>
-  payments().charge({ orderId, token, amount: 2500, currency: 'USD' }, `${orderId}:charge`);
 const ledger = async (orderId: string) => (await payments().ledgerFor(orderId)).map((e) => e.kind);
 const rows = (orderId: string) => ctx.db.payment.findMany({ where: { orderId } });
 const providerCalls = async (key: string) => (await ctx.db.providerCall.findUnique({ where: { idempotencyKey: key } }))?.calls ?? 0;
@@ -263,59 +261,6 @@ describe('PaymentService: void, refund, reverse', () => {
     await expect(payments().reverse(taken, `${taken}:reverse`)).rejects.toBeInstanceOf(BusinessError);
     expect(await payments().paymentFor(taken)).toEqual(captured);
     expect(await ledger(taken)).toEqual(['AUTHORIZE', 'CAPTURE']);
-  });
-});
-
-describe('PaymentService: charge and refund (the workflow before authorize/capture)', () => {
-  it('charge authorizes and captures tok_visa once per key', async () => {
-    const orderId = uniqueId('ord');
-    const first = await charge(orderId, 'tok_visa');
-    const again = await charge(orderId, 'tok_visa');
-
-    expect(first).toMatchObject({ status: 'CAPTURED', amount: 2500, currency: 'USD' });
-    expect(again).toEqual(first);
-    expect(await rows(orderId)).toHaveLength(1);
-    expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
-  });
-
-  it('charge declines tok_declined, and keeps declining it', async () => {
-    const orderId = uniqueId('ord');
-    await expect(charge(orderId, 'tok_declined')).rejects.toMatchObject({ code: 'card_declined' });
-    await expect(charge(orderId, 'tok_declined')).rejects.toMatchObject({ code: 'card_declined' });
-    expect(await rows(orderId)).toEqual([expect.objectContaining({ status: 'DECLINED' })]);
-  });
-
-  it('charge fails tok_flaky transiently twice per key, then charges it', async () => {
-    const orderId = uniqueId('ord');
-    await expect(charge(orderId, 'tok_flaky')).rejects.toBeInstanceOf(TransientError);
-    await expect(charge(orderId, 'tok_flaky')).rejects.toBeInstanceOf(TransientError);
-    expect(await rows(orderId)).toHaveLength(0);
-    await expect(charge(orderId, 'tok_flaky')).resolves.toMatchObject({ status: 'CAPTURED' });
-  });
-
-  it('a charge retried after a lost response captures the one authorization', async () => {
-    const orderId = uniqueId('ord');
-    await expect(charge(orderId, 'tok_lost_response')).rejects.toBeInstanceOf(TransientError);
-    await expect(charge(orderId, 'tok_lost_response')).resolves.toMatchObject({ status: 'CAPTURED' });
-    expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
-  });
-
-  it('refunds a charge, idempotently', async () => {
-    const orderId = uniqueId('ord');
-    await charge(orderId, 'tok_visa');
-    await payments().refund(orderId, `${orderId}:refund`);
-    const again = await payments().refund(orderId, `${orderId}:refund`);
-
-    expect(again).toMatchObject({ status: 'REFUNDED', amount: 2500 });
-    expect(await rows(orderId)).toHaveLength(1);
-    expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE', 'REFUND']);
-  });
-
-  it('a refund before any charge fences off a late charge', async () => {
-    const orderId = uniqueId('ord');
-    await expect(payments().refund(orderId, `${orderId}:refund`)).resolves.toMatchObject({ status: 'VOIDED', amount: 0 });
-    await expect(charge(orderId, 'tok_visa')).rejects.toMatchObject({ code: 'fenced' });
-    expect(await rows(orderId)).toEqual([expect.objectContaining({ status: 'VOIDED' })]);
   });
 });
 
