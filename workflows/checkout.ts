@@ -155,7 +155,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       // One compensation for the payment: it voids an authorization, or
       // refunds a capture, whichever the payment has reached.
       compensations.add('authorizePayment', () => undo.reversePayment({ orderId, key: key('reversePayment') }));
-      await progress.run('authorizePayment', 'CHARGING_PAYMENT', () =>
+      const authorization = await progress.run('authorizePayment', 'CHARGING_PAYMENT', () =>
         forward.authorizePayment({
           orderId,
           key: key('authorizePayment'),
@@ -167,7 +167,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       );
 
       compensations.add('createShipment', () => undo.cancelShipment({ orderId, key: key('cancelShipment') }));
-      const shipment = await whileRenewingHold(deadlines.paymentHoldSeconds, key, orderId, () =>
+      const hold = { holdSeconds: deadlines.paymentHoldSeconds, expiresAt: authorization.expiresAt };
+      const shipment = await whileRenewingHold(hold, key, orderId, () =>
         progress.run('createShipment', 'CREATING_SHIPMENT', () =>
           carrier.createShipment({ orderId, key: key('createShipment'), address: input.shippingAddress }),
         ),
@@ -244,17 +245,27 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 }
 
 /**
- * Keeps the payment authorization alive while the carrier works: a hold that
- * would expire before capture is renewed at 80% of its life. If renewing
- * fails, the capture will find the hold expired and the saga compensates.
+ * Keeps the payment authorization alive while the carrier works: whenever
+ * only half of the hold is left, it is renewed, so a renewal slowed down by
+ * retries still lands before the hold expires. If renewing fails, the capture
+ * finds the hold expired and the saga compensates.
  */
-async function whileRenewingHold<T>(holdSeconds: number, key: (step: string) => string, orderId: string, work: () => Promise<T>): Promise<T> {
+async function whileRenewingHold<T>(
+  hold: { holdSeconds: number; expiresAt: Date | string | null },
+  key: (step: string) => string,
+  orderId: string,
+  work: () => Promise<T>,
+): Promise<T> {
+  const halfHoldMs = hold.holdSeconds * 500;
   const renewals = new CancellationScope();
   renewals
     .run(async () => {
+      // Dates arrive as ISO strings: activity results are JSON.
+      let expiresAt = new Date(hold.expiresAt ?? Date.now()).getTime();
       for (let n = 1; ; n++) {
-        await sleep(holdSeconds * 800);
-        await forward.renewPaymentHold({ orderId, key: key(`renewPaymentHold-${n}`) });
+        await sleep(Math.max(expiresAt - halfHoldMs - Date.now(), 1));
+        const renewed = await forward.renewPaymentHold({ orderId, key: key(`renewPaymentHold-${n}`) });
+        expiresAt = new Date(renewed.expiresAt ?? Date.now()).getTime();
       }
     })
     // Cancelled when the shipment exists; a failed renewal is left to the capture.

@@ -139,21 +139,38 @@ export class InventoryService {
     return row && toView(row);
   }
 
+  /** Every product's stock counters, for the invariant auditor. */
+  stockLevels(): Promise<{ sku: string; available: number; reserved: number; sold: number; received: number }[]> {
+    return this.db.product.findMany({ select: { sku: true, available: true, reserved: true, sold: true, received: true }, orderBy: { sku: 'asc' } });
+  }
+
+  /** Every reservation, for the invariant auditor. */
+  async allReservations(): Promise<ReservationView[]> {
+    return (await this.db.reservation.findMany({ include: { lines: true } })).map(toView);
+  }
+
   /** Adds the products the catalog lacks; existing stock is left alone. */
   async addMissingProducts(products: readonly { sku: string; name: string; price: number; stock: number }[]): Promise<void> {
     await this.db.product.createMany({
-      data: products.map(({ sku, name, price, stock }) => ({ sku, name, price, available: stock })),
+      data: products.map(({ sku, name, price, stock }) => ({ sku, name, price, available: stock, received: stock })),
       skipDuplicates: true,
     });
   }
 
-  /** Adds a product or resets its stock: for tests and demos, not for orders. */
+  /**
+   * Adds a product or sets its available stock: for tests and demos, not for
+   * orders. The change is booked in `received` (a restock or a write-off), so
+   * stock stays conserved: received = available + reserved + sold.
+   */
   async upsertProduct(p: { sku: string; name: string; price: number; stock: number }): Promise<void> {
-    await this.db.product.upsert({
-      where: { sku: p.sku },
-      create: { sku: p.sku, name: p.name, price: p.price, available: p.stock },
-      update: { name: p.name, price: p.price, available: p.stock },
-    });
+    await this.db.$executeRaw`
+      INSERT INTO inventory.products (sku, name, price, available, received)
+      VALUES (${p.sku}, ${p.name}, ${p.price}, ${p.stock}, ${p.stock})
+      ON CONFLICT (sku) DO UPDATE SET
+        name = EXCLUDED.name,
+        price = EXCLUDED.price,
+        received = products.received - products.available + EXCLUDED.available,
+        available = EXCLUDED.available`;
   }
 
   private async settle(orderId: string, settleKey: string, to: 'RELEASED' | 'COMMITTED'): Promise<ReservationView> {

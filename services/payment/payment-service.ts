@@ -131,6 +131,12 @@ export class PaymentService {
     return payment && toView(payment);
   }
 
+  /** Every payment with its movements, oldest first, for the invariant auditor. */
+  async allPayments(): Promise<(PaymentView & { ledger: Pick<LedgerEntry, 'kind' | 'amount'>[] })[]> {
+    const rows = await this.db.payment.findMany({ include: { ledger: { orderBy: { id: 'asc' } } } });
+    return rows.map(({ ledger, ...payment }) => ({ ...toView(payment), ledger: ledger.map(({ kind, amount }) => ({ kind, amount })) }));
+  }
+
   /** The order's movements, oldest first. */
   async ledgerFor(orderId: string): Promise<LedgerEntry[]> {
     return entriesFor(this.db, orderId);

@@ -86,6 +86,11 @@ export class ShippingService {
     if (this.random() < this.failureRate) throw new TransientError('Carrier API unavailable');
   }
 
+  /** Every shipment, for the invariant auditor. */
+  async allShipments(): Promise<ShipmentView[]> {
+    return (await this.db.shipment.findMany()).map(toView);
+  }
+
   async shipmentFor(orderId: string): Promise<ShipmentView | null> {
     const shipment = await this.db.shipment.findUnique({ where: { orderId } });
     return shipment && toView(shipment);

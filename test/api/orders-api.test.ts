@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { createApp } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
 import { startTestStack, type TestStack } from '../support/test-stack';
+import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // The API over a real Temporal dev server, a real worker and a real database.
 let stack: TestStack;
@@ -40,10 +41,15 @@ function post(body: unknown, headers: Record<string, string> = {}) {
   });
 }
 
+/** Workflows on this file's task queue. Visibility lags a little behind starts, so read until it settles. */
 async function workflowsStarted(): Promise<number> {
-  let n = 0;
-  for await (const _ of stack.client.workflow.list({ query: `TaskQueue = "${stack.taskQueue}"` })) n++;
-  return n;
+  const count = async () => (await stack.client.workflow.count(`TaskQueue = "${stack.taskQueue}"`)).count;
+  for (let last = await count(); ; ) {
+    await new Promise((r) => setTimeout(r, 300));
+    const now = await count();
+    if (now === last) return now;
+    last = now;
+  }
 }
 
 async function rowsWritten(): Promise<number[]> {
@@ -262,3 +268,5 @@ describe('manual resolution', () => {
     expect(res.status).toBe(400);
   });
 });
+
+itLeavesTheStoresConsistent(() => stack.services);

@@ -2,6 +2,7 @@ import { statusQuery } from '../../workflows';
 import { runScenario } from '../support/run-scenario';
 import { SCENARIO_STOCK } from '../support/scenarios';
 import { startTestStack, type TestStack } from '../support/test-stack';
+import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // The saga on a real Temporal dev server, with the real activities and services
 // over a real PostgreSQL database. Nothing is stubbed.
@@ -110,3 +111,5 @@ describe('checkout workflow', () => {
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
   });
 });
+
+itLeavesTheStoresConsistent(() => stack.services);

@@ -5,6 +5,7 @@ import { finalState, runScenario } from '../support/run-scenario';
 import { ADDRESS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
+import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // Each guarantee of the saga, proven on the real dev server with the real
 // services. Each test fails if the mechanism it names is taken away.
@@ -142,3 +143,5 @@ describe('saga guarantees', () => {
     expect(await stack.services.payments.paymentFor(orderId)).toMatchObject({ status: 'AUTHORIZED' });
   });
 });
+
+itLeavesTheStoresConsistent(() => stack.services);

@@ -1,0 +1,129 @@
+import type { StoreSnapshot } from './store-snapshot';
+
+export type Violation = { invariant: Invariant; subject: string; detail: string };
+
+export type Invariant =
+  | 'order_open_past_ttl'
+  | 'completed_order_payment'
+  | 'completed_order_reservation'
+  | 'completed_order_shipment'
+  | 'compensated_order_net_charge'
+  | 'compensated_order_held_stock'
+  | 'compensated_order_active_shipment'
+  | 'stock_not_conserved'
+  | 'ledger_disagrees'
+  | 'orphan_record';
+
+export type AuditOptions = {
+  now: Date;
+  /** An open order older than this is stuck (the TTL plus time to compensate). */
+  maxOpenSeconds: number;
+};
+
+type Order = StoreSnapshot['orders'][number];
+type Payment = StoreSnapshot['payments'][number];
+
+/**
+ * The promises the saga makes, checked against what the services stored.
+ * Pure: it takes a snapshot and returns every violation it finds, so a test
+ * can plant each kind of violation and see it reported.
+ */
+export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Violation[] {
+  const violations: Violation[] = [];
+  const report = (invariant: Invariant, subject: string, detail: string) => violations.push({ invariant, subject, detail });
+  const byOrder = <T extends { orderId: string }>(rows: T[]) => new Map(rows.map((r) => [r.orderId, r]));
+  const payments = byOrder(stores.payments);
+  const reservations = byOrder(stores.reservations);
+  const shipments = byOrder(stores.shipments);
+
+  for (const order of stores.orders) {
+    const payment = payments.get(order.orderId);
+    const reservation = reservations.get(order.orderId);
+    const shipment = shipments.get(order.orderId);
+    const subject = `order ${order.orderId}`;
+
+    if (order.status === 'PENDING') {
+      const ageSeconds = (opts.now.getTime() - order.createdAt.getTime()) / 1000;
+      if (ageSeconds > opts.maxOpenSeconds) report('order_open_past_ttl', subject, `PENDING for ${Math.round(ageSeconds)} s`);
+    }
+
+    if (order.status === 'COMPLETED') {
+      if (payment?.status !== 'CAPTURED' || payment.amount !== order.total || netCharge(payment) !== order.total) {
+        report('completed_order_payment', subject, `expected one capture of ${order.total}, found ${describePayment(payment)}`);
+      }
+      if (reservation?.status !== 'COMMITTED' || !sameItems(reservation.items, order.items)) {
+        report('completed_order_reservation', subject, `expected committed ${itemsText(order.items)}, found ${reservation ? `${reservation.status} ${itemsText(reservation.items)}` : 'none'}`);
+      }
+      if (shipment?.status !== 'CREATED') report('completed_order_shipment', subject, `expected a shipment, found ${shipment?.status ?? 'none'}`);
+    }
+
+    // FAILED sagas compensate too; RESOLVED_MANUALLY ones were settled by an
+    // operator outside the system, so their stores are not expected to agree.
+    if (order.status === 'COMPENSATED' || order.status === 'FAILED') {
+      if (payment && (netCharge(payment) !== 0 || payment.status === 'AUTHORIZED' || payment.status === 'CAPTURED')) {
+        report('compensated_order_net_charge', subject, `found ${describePayment(payment)}`);
+      }
+      if (reservation && (reservation.status === 'HELD' || reservation.status === 'COMMITTED')) {
+        report('compensated_order_held_stock', subject, `reservation is ${reservation.status}`);
+      }
+      if (shipment?.status === 'CREATED') report('compensated_order_active_shipment', subject, 'shipment is still CREATED');
+    }
+  }
+
+  checkStock(stores, report);
+  for (const payment of stores.payments) checkLedger(payment, report);
+
+  const orderIds = new Set(stores.orders.map((o) => o.orderId));
+  for (const [store, rows] of [
+    ['payment', stores.payments],
+    ['reservation', stores.reservations],
+    ['shipment', stores.shipments],
+  ] as const) {
+    for (const row of rows) if (!orderIds.has(row.orderId)) report('orphan_record', `${store} ${row.orderId}`, 'no such order');
+  }
+  return violations;
+}
+
+function checkStock(stores: StoreSnapshot, report: (i: Invariant, s: string, d: string) => void): void {
+  const held = new Map<string, number>();
+  const sold = new Map<string, number>();
+  for (const r of stores.reservations) {
+    const into = r.status === 'HELD' ? held : r.status === 'COMMITTED' ? sold : null;
+    for (const line of r.items) into?.set(line.sku, (into.get(line.sku) ?? 0) + line.quantity);
+  }
+  for (const p of stores.products) {
+    const subject = `sku ${p.sku}`;
+    if (p.available + p.reserved + p.sold !== p.received) {
+      report('stock_not_conserved', subject, `received ${p.received} != available ${p.available} + reserved ${p.reserved} + sold ${p.sold}`);
+    }
+    if (p.reserved !== (held.get(p.sku) ?? 0)) report('stock_not_conserved', subject, `reserved ${p.reserved}, but held reservations add up to ${held.get(p.sku) ?? 0}`);
+    if (p.sold !== (sold.get(p.sku) ?? 0)) report('stock_not_conserved', subject, `sold ${p.sold}, but committed reservations add up to ${sold.get(p.sku) ?? 0}`);
+  }
+}
+
+/** The status the ledger implies must be the status the payment claims. */
+function checkLedger(payment: Payment, report: (i: Invariant, s: string, d: string) => void): void {
+  const subject = `payment ${payment.orderId}`;
+  let implied: Payment['status'] | null = null;
+  for (const entry of payment.ledger) {
+    if (entry.amount !== payment.amount) report('ledger_disagrees', subject, `${entry.kind} of ${entry.amount} on a payment of ${payment.amount}`);
+    implied = entry.kind === 'AUTHORIZE' ? 'AUTHORIZED' : entry.kind === 'CAPTURE' ? 'CAPTURED' : entry.kind === 'VOID' ? 'VOIDED' : entry.kind === 'REFUND' ? 'REFUNDED' : implied;
+  }
+  // No movement: a decline, or the tombstone of a saga compensated before it authorized.
+  const consistent =
+    implied === null ? payment.status === 'DECLINED' || (payment.status === 'VOIDED' && payment.amount === 0) : implied === payment.status;
+  if (!consistent) report('ledger_disagrees', subject, `status ${payment.status}, ledger says ${implied ?? 'no movement'} (${payment.ledger.map((e) => e.kind).join(', ') || 'empty'})`);
+}
+
+function netCharge(payment: Payment): number {
+  return payment.ledger.reduce((sum, e) => sum + (e.kind === 'CAPTURE' ? e.amount : e.kind === 'REFUND' ? -e.amount : 0), 0);
+}
+
+function describePayment(payment: Payment | undefined): string {
+  if (!payment) return 'no payment';
+  return `${payment.status} ${payment.amount}, ledger ${payment.ledger.map((e) => `${e.kind} ${e.amount}`).join(', ') || 'empty'}`;
+}
+
+type Items = { sku: string; quantity: number }[];
+const itemsText = (items: Items) => items.map((i) => `${i.quantity}×${i.sku}`).sort().join(', ') || 'nothing';
+const sameItems = (a: Items, b: Items) => itemsText(a) === itemsText(b);

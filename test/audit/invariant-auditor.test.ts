@@ -1,0 +1,63 @@
+import { audit } from '../../audit/audit';
+import type { Invariant } from '../../audit/invariants';
+import { runScenario } from '../support/run-scenario';
+import type { ScenarioName } from '../support/scenarios';
+import { startTestStack, type TestStack } from '../support/test-stack';
+
+// The auditor against stores written by real sagas. Each test plants one kind
+// of violation by tampering with a table directly, as a bug or a hand edit
+// would, and expects the auditor to name it.
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.stop());
+
+const run = () => audit(stack.services, { maxOpenSeconds: 3600, recheckAfterMs: 10 });
+const violationsOf = async (subject: string) => (await run()).violations.filter((v) => v.subject.includes(subject)).map((v) => v.invariant);
+const sql = (query: string, ...params: unknown[]) => stack.db.$executeRawUnsafe(query, ...params);
+
+async function saga(name: ScenarioName) {
+  const { orderId, sku } = await runScenario(stack, name);
+  expect(await violationsOf(orderId)).toEqual([]);
+  return { orderId, sku };
+}
+
+describe('npm run audit', () => {
+  it('finds nothing wrong after real sagas of every kind of ending', async () => {
+    for (const name of ['happy-path', 'card-declined', 'shipping-rejected', 'out-of-stock', 'fraud-suspected'] as const) await saga(name);
+    const { violations, counts } = await run();
+    expect(violations).toEqual([]);
+    expect(counts).toMatchObject({ COMPLETED: 1, COMPENSATED: 4 });
+  });
+
+  const plants: [string, ScenarioName, (o: { orderId: string; sku: string }) => Promise<unknown>, Invariant[]][] = [
+    ['an order left open past its TTL', 'happy-path', ({ orderId }) =>
+      sql(`UPDATE orders.orders SET status = 'PENDING', created_at = now() - interval '2 hours' WHERE id = $1`, orderId), ['order_open_past_ttl']],
+    ['a completed order whose payment was never captured', 'happy-path', ({ orderId }) =>
+      sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId), ['completed_order_payment', 'ledger_disagrees']],
+    ['a completed order whose reservation does not match its items', 'happy-path', ({ orderId }) =>
+      sql(`UPDATE inventory.reservation_lines SET quantity = quantity + 1 WHERE order_id = $1`, orderId), ['completed_order_reservation', 'stock_not_conserved']],
+    ['a completed order without a shipment', 'happy-path', ({ orderId }) =>
+      sql(`UPDATE shipping.shipments SET status = 'CANCELLED' WHERE order_id = $1`, orderId), ['completed_order_shipment']],
+    ['a compensated order that still holds the money', 'shipping-rejected', ({ orderId }) =>
+      sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId), ['compensated_order_net_charge', 'ledger_disagrees']],
+    ['a compensated order that still holds stock', 'card-declined', ({ orderId }) =>
+      sql(`UPDATE inventory.reservations SET status = 'HELD' WHERE order_id = $1`, orderId), ['compensated_order_held_stock', 'stock_not_conserved']],
+    ['a compensated order whose shipment is still active', 'shipping-rejected', ({ orderId }) =>
+      sql(`UPDATE shipping.shipments SET status = 'CREATED' WHERE order_id = $1`, orderId), ['compensated_order_active_shipment']],
+    ['stock that appeared from nowhere', 'happy-path', ({ sku }) =>
+      sql(`UPDATE inventory.products SET available = available + 1 WHERE sku = $1`, sku), ['stock_not_conserved']],
+    ['a payment whose status the ledger does not explain', 'card-declined', ({ orderId }) =>
+      sql(`UPDATE payments.payments SET status = 'REFUNDED' WHERE order_id = $1`, orderId), ['ledger_disagrees']],
+    ['records of an order that does not exist', 'happy-path', ({ orderId }) =>
+      sql(`DELETE FROM orders.orders WHERE id = $1`, orderId), ['orphan_record']],
+  ];
+
+  it.each(plants)('catches %s', async (_what, scenario, plant, expected) => {
+    const planted = await saga(scenario);
+    await plant(planted);
+    const found = new Set([...(await violationsOf(planted.orderId)), ...(await violationsOf(planted.sku))]);
+    expect([...found].sort()).toEqual([...expected].sort());
+  });
+});

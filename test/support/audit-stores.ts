@@ -1,0 +1,10 @@
+import { audit } from '../../audit/audit';
+import type { Services } from '../../services';
+
+/** The last test of an integration file: every saga it ran left the stores consistent. */
+export function itLeavesTheStoresConsistent(services: () => Services): void {
+  it('leaves every store consistent (the invariant auditor finds nothing)', async () => {
+    const { violations } = await audit(services(), { maxOpenSeconds: 3600, recheckAfterMs: 200 });
+    expect(violations).toEqual([]);
+  });
+}
