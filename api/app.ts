@@ -7,6 +7,7 @@ import { HttpError, errorHandler, notFound } from './http-error';
 import type { CheckoutStatus } from '../workflows/checkout-types';
 import type { UpdateOutcome } from './checkout-client';
 import { requireOperator } from './operator-auth';
+import { rateLimitPerIp } from './rate-limit';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 
 export type ApiDeps = {
@@ -17,16 +18,20 @@ export type ApiDeps = {
   ping: () => Promise<void>;
   /** The bearer token for operator endpoints (see operatorToken() in lib/config.ts). */
   operatorToken: string;
+  /** Requests a client IP may make per minute (RATE_LIMIT_PER_MINUTE); over it, 429. */
+  rateLimitPerMinute: number;
 };
 
 /** Bodies are small: an order with 20 lines is well under this. */
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ checkouts, services, temporal, ping, operatorToken }: ApiDeps): express.Express {
+export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute }: ApiDeps): express.Express {
   const app = express();
   const operator = requireOperator(operatorToken);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Before everything else, so a flood is turned away before it costs a body parse or a Temporal call.
+  app.use(rateLimitPerIp(rateLimitPerMinute));
 
   const uiLink = (workflowId: string, runId: string) =>
     `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     operatorToken: token,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     ping: async () => {
       await db.$queryRaw`SELECT 1`;
       await connection.healthService.check({});

@@ -57,6 +57,7 @@ describe('operator endpoints', () => {
       temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
       ping: async () => undefined,
       operatorToken: TOKEN,
+      rateLimitPerMinute: 100_000,
     });
     server = app.listen(0);
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
