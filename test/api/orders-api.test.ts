@@ -120,6 +120,7 @@ describe('POST /orders', () => {
       /invalid/i,
     ],
     ['a card number instead of a token', () => post({ ...validOrder(), payment: { token: '4242424242424242' } }), 400, /invalid/i],
+    ['a card number dressed as a token', () => post({ ...validOrder(), payment: { token: 'tok_4242_4242_4242_4242' } }), 400, /invalid/i],
     ['a bad Idempotency-Key header', () => post(validOrder(), { 'Idempotency-Key': 'has spaces' }), 400, /idempotency-key/i],
   ];
 
