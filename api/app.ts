@@ -6,6 +6,8 @@ import { hashRequest, orderIdForKey } from './checkout-client';
 import { HttpError, errorHandler, notFound } from './http-error';
 import type { CheckoutStatus } from '../workflows/checkout-types';
 import type { UpdateOutcome } from './checkout-client';
+import { requireOperator } from './operator-auth';
+import { rateLimitPerIp } from './rate-limit';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 
 export type ApiDeps = {
@@ -14,15 +16,22 @@ export type ApiDeps = {
   temporal: { namespace: string; uiUrl: string };
   /** Liveness of what the API depends on; throws when something is down. */
   ping: () => Promise<void>;
+  /** The bearer token for operator endpoints (see operatorToken() in lib/config.ts). */
+  operatorToken: string;
+  /** Requests a client IP may make per minute (RATE_LIMIT_PER_MINUTE); over it, 429. */
+  rateLimitPerMinute: number;
 };
 
 /** Bodies are small: an order with 20 lines is well under this. */
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ checkouts, services, temporal, ping }: ApiDeps): express.Express {
+export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute }: ApiDeps): express.Express {
   const app = express();
+  const operator = requireOperator(operatorToken);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Before everything else, so a flood is turned away before it costs a body parse or a Temporal call.
+  app.use(rateLimitPerIp(rateLimitPerMinute));
 
   const uiLink = (workflowId: string, runId: string) =>
     `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
@@ -95,7 +104,7 @@ export function createApp({ checkouts, services, temporal, ping }: ApiDeps): exp
     });
   });
 
-  app.get('/orders', async (req, res) => {
+  app.get('/orders', operator, async (req, res) => {
     const filter = listQuerySchema.safeParse(req.query);
     if (!filter.success) throw HttpError.invalid(filter.error, 'Invalid query');
     const orders = await checkouts.list({ status: filter.data.status as CheckoutStatus | undefined, customerId: filter.data.customerId });
@@ -108,7 +117,8 @@ export function createApp({ checkouts, services, temporal, ping }: ApiDeps): exp
     res.status(202).json(state);
   });
 
-  app.post('/orders/:orderId/resolve', requireJson, express.json({ limit: BODY_LIMIT, strict: true }), async (req, res) => {
+  // Authentication first: an unauthenticated caller learns nothing about the body we expect.
+  app.post('/orders/:orderId/resolve', operator, requireJson, express.json({ limit: BODY_LIMIT, strict: true }), async (req, res) => {
     const orderId = readOrderId(req);
     const resolution = resolveRequestSchema.safeParse(req.body);
     if (!resolution.success) throw HttpError.invalid(resolution.error);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 
@@ -45,6 +46,15 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const known = typeof err?.type === 'string' ? BODY_PARSER_ERRORS[err.type] : undefined;
   if (known) {
     res.status(known[0]).json({ error: known[1] });
+    return;
+  }
+  // Other http-errors from Express and body-parser (a compressed body that does
+  // not inflate, a path that does not percent-decode) blame the client with a
+  // 4xx but carry no `type`; their messages come from zlib and the router, so
+  // only the status's own phrase is sent.
+  const status = err?.status ?? err?.statusCode;
+  if (Number.isInteger(status) && status >= 400 && status < 500) {
+    res.status(status).json({ error: STATUS_CODES[status] ?? 'Bad request' });
     return;
   }
   console.error(`${req.method} ${req.originalUrl} failed:`, err);

@@ -6,6 +6,16 @@ import { CHECKOUT_STATUSES } from '../workflows/checkout-types';
 const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const text = (max: number) => z.string().trim().min(1).max(max);
 
+// A tok_ prefix does not make a pasted card number safe, so no run of 13 or
+// more digits either (a PAN has 13 to 19, ISO/IEC 7812), underscores ignored as
+// separators. Stricter than a Luhn check on purpose: a mistyped card number
+// fails Luhn and is still a card number we must not store or log.
+const paymentToken = z
+  .string()
+  .max(64)
+  .regex(/^tok_[A-Za-z0-9_]+$/, 'a payment token such as tok_visa')
+  .refine((token) => !/\d{13,}/.test(token.replaceAll('_', '')), 'looks like a card number: send the payment provider\'s token, never card data');
+
 const lineItem = z
   .object({
     sku: id,
@@ -30,7 +40,7 @@ export const orderRequestSchema = z
         });
       }),
     // Card data never reaches us: only a provider token, like a real integration.
-    payment: z.object({ token: z.string().max(64).regex(/^tok_[A-Za-z0-9_]+$/, 'a payment token such as tok_visa') }).strict(),
+    payment: z.object({ token: paymentToken }).strict(),
     shippingAddress: z
       .object({
         name: text(100),

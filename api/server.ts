@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../lib/config';
+import { loadConfig, operatorToken } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
 import { createApp } from './app';
@@ -7,6 +7,8 @@ import { CheckoutClient } from './checkout-client';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before connecting to anything: in production a missing token stops the API here.
+  const token = operatorToken(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -15,6 +17,8 @@ async function main(): Promise<void> {
     checkouts: new CheckoutClient(client, config.temporal.taskQueue, config.deadlines),
     services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
+    operatorToken: token,
+    rateLimitPerMinute: config.rateLimitPerMinute,
     ping: async () => {
       await db.$queryRaw`SELECT 1`;
       await connection.healthService.check({});

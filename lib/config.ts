@@ -17,7 +17,23 @@ const env = z.object({
   PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(600),
   RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(3600),
   FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(1_000_000),
+  NODE_ENV: z.string().optional(),
+  // RFC 6750 b64token characters: anything else could never arrive in an Authorization header.
+  // Empty counts as unset, as `OPERATOR_TOKEN: ${OPERATOR_TOKEN:-}` in docker-compose.yml passes it.
+  OPERATOR_TOKEN: z
+    .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token)')])
+    .optional(),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
 });
+
+/**
+ * The operator token that works on a developer machine when OPERATOR_TOKEN is
+ * unset. It is public (README, `npm start` prints it), so production refuses it.
+ */
+export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
+
+/** Shorter secrets can be guessed; 16 characters is the least we accept in production. */
+const MIN_PRODUCTION_TOKEN_LENGTH = 16;
 
 export type Config = {
   databaseUrl: string;
@@ -29,6 +45,10 @@ export type Config = {
   deadlines: { orderTtlSeconds: number; shippingSlaSeconds: number; paymentHoldSeconds: number };
   reservationTtlSeconds: number;
   fraudTotalLimit: number;
+  production: boolean;
+  /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
+  operatorToken: string | undefined;
+  rateLimitPerMinute: number;
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -52,7 +72,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
+    production: e.NODE_ENV === 'production',
+    operatorToken: e.OPERATOR_TOKEN,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
   };
+}
+
+/**
+ * The token operator endpoints require. Only the API needs it, so the check
+ * lives here rather than in loadConfig: the worker and the migration run in
+ * production without one.
+ */
+export function operatorToken(config: Pick<Config, 'production' | 'operatorToken'>): string {
+  const token = config.operatorToken;
+  if (!config.production) return token ?? DEV_OPERATOR_TOKEN;
+  if (!token) throw new Error('OPERATOR_TOKEN must be set when NODE_ENV=production (e.g. `openssl rand -hex 32`)');
+  if (token === DEV_OPERATOR_TOKEN) throw new Error(`OPERATOR_TOKEN must not be the public dev default "${DEV_OPERATOR_TOKEN}" in production`);
+  if (token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
+    throw new Error(`OPERATOR_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  }
+  return token;
 }
 
 export function databaseUrl(source: NodeJS.ProcessEnv = process.env): string {

@@ -22,7 +22,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { loadConfig } from '../lib/config';
+import { DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
@@ -60,6 +60,8 @@ function supervise(): void {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Fail before starting anything when the API would refuse its token anyway.
+  const token = operatorToken(config);
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
@@ -149,6 +151,8 @@ async function main(): Promise<void> {
       `  API:          ${apiUrl}`,
       `  Temporal UI:  ${uiUrl}`,
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+      // A configured token is a secret and stays out of the terminal; the dev default is public anyway.
+      `  Operator:     ${token === DEV_OPERATOR_TOKEN ? `Authorization: Bearer ${token}` : 'Authorization: Bearer $OPERATOR_TOKEN'} (GET /orders, POST /orders/:id/resolve)`,
       '',
       '  Place an order:',
       '',

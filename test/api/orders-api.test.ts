@@ -9,6 +9,8 @@ import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 let stack: TestStack;
 let server: Server;
 let base: string;
+const OPERATOR_TOKEN = 'test-operator-token';
+const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
 beforeAll(async () => {
   stack = await startTestStack();
@@ -16,6 +18,9 @@ beforeAll(async () => {
     checkouts: new CheckoutClient(stack.client, stack.taskQueue),
     services: stack.services,
     temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+    operatorToken: OPERATOR_TOKEN,
+    // Far above what the file sends: the limit has its own test, and must not make this one flaky.
+    rateLimitPerMinute: 100_000,
     ping: async () => void (await stack.db.$queryRaw`SELECT 1`),
   });
   server = app.listen(0);
@@ -121,6 +126,7 @@ describe('POST /orders', () => {
       /invalid/i,
     ],
     ['a card number instead of a token', () => post({ ...validOrder(), payment: { token: '4242424242424242' } }), 400, /invalid/i],
+    ['a card number dressed as a token', () => post({ ...validOrder(), payment: { token: 'tok_4242_4242_4242_4242' } }), 400, /invalid/i],
     ['a bad Idempotency-Key header', () => post(validOrder(), { 'Idempotency-Key': 'has spaces' }), 400, /idempotency-key/i],
   ];
 
@@ -208,8 +214,12 @@ async function waitForStatus(orderId: string, status: string) {
   throw new Error(`order ${orderId} did not reach ${status}`);
 }
 
-const postJson = (path: string, body?: unknown) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+const postJson = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 describe('POST /orders/:id/cancel', () => {
   it('cancels before the shipment exists with 202; cancelling again has the same effect', async () => {
@@ -247,24 +257,24 @@ describe('manual resolution', () => {
     ).json();
     await waitForStatus(orderId, 'FAILED_NEEDS_MANUAL');
 
-    const listed = await (await fetch(`${base}/orders?status=FAILED_NEEDS_MANUAL`)).json();
+    const listed = await (await fetch(`${base}/orders?status=FAILED_NEEDS_MANUAL`, { headers: asOperator })).json();
     expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ orderId, status: 'FAILED_NEEDS_MANUAL', customerId: 'cust_api' })]));
 
-    expect((await postJson(`/orders/${orderId}/resolve`, { action: 'undo-everything', note: 'x' })).status).toBe(400);
-    const retried = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'provider was down' });
+    expect((await postJson(`/orders/${orderId}/resolve`, { action: 'undo-everything', note: 'x' }, asOperator)).status).toBe(400);
+    const retried = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'provider was down' }, asOperator);
     expect(retried.status).toBe(200);
     expect(await retried.json()).toMatchObject({ status: 'FAILED_NEEDS_MANUAL', failedCompensations: [{ reason: 'reversal_rejected' }] });
 
-    const closed = await postJson(`/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'voided by phone, ticket 7' });
+    const closed = await postJson(`/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }, asOperator);
     expect(closed.status).toBe(200);
     expect(await closed.json()).toMatchObject({ status: 'RESOLVED_MANUALLY', resolutions: [{ action: 'retry' }, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }] });
 
-    const again = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'again' });
+    const again = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'again' }, asOperator);
     expect(again.status).toBe(409);
   });
 
   it('GET /orders rejects an unknown status filter', async () => {
-    const res = await fetch(`${base}/orders?status=NOPE`);
+    const res = await fetch(`${base}/orders?status=NOPE`, { headers: asOperator });
     expect(res.status).toBe(400);
   });
 });

@@ -1,0 +1,115 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { format } from 'node:util';
+import { createApp } from '../../api/app';
+import { CheckoutClient } from '../../api/checkout-client';
+import { cardNumbersIn, historyTexts } from '../support/card-numbers';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { workerLogs } from '../support/worker-logs';
+
+// Payment data is tokens only. No recorded history, no payload inside one and
+// no log line may hold anything that looks like a card number: a 13–19 digit
+// run that passes the Luhn check.
+
+const HISTORIES = path.resolve(__dirname, '../histories');
+
+describe('the scanner', () => {
+  // Without these, a scanner that finds nothing would pass every test below.
+  it('finds card numbers written together, grouped, and inside base64 payloads', () => {
+    expect(cardNumbersIn('token 4242424242424242 here')).toEqual(['4242424242424242']);
+    expect(cardNumbersIn('4000-0566-5566-5556 and 5555 5555 5555 4444')).toEqual(['4000-0566-5566-5556', '5555 5555 5555 4444']);
+    expect(cardNumbersIn('4242424242424241 fails Luhn; 123 is short; 12345678901234567890123 is no card')).toEqual([]);
+    expect(cardNumbersIn('run a3f75388-4619-4431-9bd3-000000000000 is a UUID')).toEqual([]);
+    const payload = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"token":"378282246310005"}').toString('base64') };
+    expect(historyTexts({ events: [{ input: { payloads: [payload] } }] }).flatMap(cardNumbersIn)).toEqual(['378282246310005']);
+  });
+});
+
+describe('recorded histories', () => {
+  const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
+
+  it('there are histories to scan', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s holds no card number, decoded payloads included', (file) => {
+    const history = JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8'));
+    const texts = historyTexts(history);
+    expect(texts.length).toBeGreaterThan(1);
+    expect(texts.flatMap(cardNumbersIn)).toEqual([]);
+  });
+});
+
+describe('a live run through the API', () => {
+  let stack: TestStack;
+  let server: Server;
+  let base: string;
+  const consoleLines: string[] = [];
+
+  beforeAll(async () => {
+    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      jest.spyOn(console, method).mockImplementation((...args) => void consoleLines.push(format(...args)));
+    }
+    stack = await startTestStack();
+    const app = createApp({
+      checkouts: new CheckoutClient(stack.client, stack.taskQueue),
+      services: stack.services,
+      temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+      ping: async () => undefined,
+      operatorToken: 'pii-test-token',
+      rateLimitPerMinute: 100_000,
+    });
+    server = app.listen(0);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    server?.close();
+    await stack?.stop();
+  });
+
+  const order = (token: string, country = 'GB') => ({
+    customerId: 'cust_pii',
+    items: [{ sku: 'KB-001', quantity: 1 }],
+    payment: { token },
+    shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country },
+  });
+  const post = (body: unknown) => fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  async function settled(orderId: string): Promise<void> {
+    for (let i = 0; i < 150; i++) {
+      const { status } = await (await fetch(`${base}/orders/${orderId}`)).json();
+      if (['COMPLETED', 'COMPENSATED', 'FAILED', 'FAILED_NEEDS_MANUAL'].includes(status)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`order ${orderId} did not settle`);
+  }
+
+  it('card numbers sent as tokens are refused, and nothing the run logged or recorded holds one', async () => {
+    for (const token of ['4242424242424242', '4242 4242 4242 4242', 'tok_4242424242424242', 'tok_4242_4242_4242_4242']) {
+      const res = await post(order(token));
+      expect(res.status).toBe(400);
+      expect(cardNumbersIn(await res.text())).toEqual([]);
+    }
+
+    // Runs that log: a success, a decline, and a compensation that fails and is retried.
+    const orderIds: string[] = [];
+    for (const body of [order('tok_visa'), order('tok_declined'), order('tok_flaky'), order('tok_visa', 'XX')]) {
+      const res = await post(body);
+      expect(res.status).toBe(202);
+      orderIds.push((await res.json()).orderId);
+    }
+    await Promise.all(orderIds.map(settled));
+
+    const logs = [...consoleLines, ...workerLogs().map((e) => `${e.level} ${e.message} ${format(e.meta ?? {})}`)];
+    expect(workerLogs().length).toBeGreaterThan(0);
+    expect(logs.flatMap(cardNumbersIn)).toEqual([]);
+
+    for (const orderId of orderIds) {
+      const history = await stack.client.workflow.getHandle(`order-${orderId}`).fetchHistory();
+      expect(historyTexts(history).flatMap(cardNumbersIn)).toEqual([]);
+    }
+  });
+});
