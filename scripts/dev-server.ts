@@ -28,6 +28,8 @@ export type DevServerOptions = {
   uiPort?: number;
   /** SQLite file to persist to; in memory (nothing kept) if omitted. */
   dbFilename?: string;
+  /** The server's own log level (it logs to our stdout); the SDK's default is warn. */
+  serverLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   log?: Log;
 };
 
@@ -61,6 +63,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       dbFilename: opts.dbFilename,
       namespace: DEV_SERVER_NAMESPACE,
       searchAttributes: SEARCH_ATTRIBUTES,
+      ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
     },
   });
   const uiUrl = `http://${DEV_SERVER_IP}:${uiPort}`;
