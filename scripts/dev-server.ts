@@ -52,20 +52,22 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   if (opts.dbFilename) mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
 
   const started = Date.now();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable,
-      ip: DEV_SERVER_IP,
-      // 0 means "any" to us; the SDK wants undefined for that.
-      port: opts.port || undefined,
-      ui: true,
-      uiPort,
-      dbFilename: opts.dbFilename,
-      namespace: DEV_SERVER_NAMESPACE,
-      searchAttributes: SEARCH_ATTRIBUTES,
-      ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
-    },
-  });
+  const env = await withStartupRetries(log, () =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable,
+        ip: DEV_SERVER_IP,
+        // 0 means "any" to us; the SDK wants undefined for that.
+        port: opts.port || undefined,
+        ui: true,
+        uiPort,
+        dbFilename: opts.dbFilename,
+        namespace: DEV_SERVER_NAMESPACE,
+        searchAttributes: SEARCH_ATTRIBUTES,
+        ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
+      },
+    }),
+  );
   const uiUrl = `http://${DEV_SERVER_IP}:${uiPort}`;
   // The UI is a separate HTTP server inside the CLI; createLocal only waits for
   // the frontend, so wait for the UI too before telling anyone its URL.
@@ -110,4 +112,20 @@ export async function waitForHttp(url: string, timeoutMs: number): Promise<boole
     }
   }
   return false;
+}
+
+/**
+ * The SDK gives the server a fixed 5 s to answer, then kills it. A server
+ * reopening a large SQLite file on a busy machine can need longer, and a
+ * second try finds the file warm in the page cache.
+ */
+async function withStartupRetries<T>(log: Log, start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= tries || !/did not start within/.test(String(err))) throw err;
+      log(`the dev server did not answer within the SDK's 5 s (attempt ${attempt} of ${tries}); starting it again`);
+    }
+  }
 }
