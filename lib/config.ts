@@ -17,6 +17,7 @@ const env = z.object({
   PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(600),
   RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(3600),
   FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(1_000_000),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
 });
 
 export type Config = {
@@ -29,6 +30,8 @@ export type Config = {
   deadlines: { orderTtlSeconds: number; shippingSlaSeconds: number; paymentHoldSeconds: number };
   reservationTtlSeconds: number;
   fraudTotalLimit: number;
+  /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
+  natsUrl: string;
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -52,6 +55,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
+    natsUrl: e.NATS_URL,
   };
 }
 
