@@ -30,14 +30,16 @@ export async function startNatsServer(opts: { storeDir: string; port?: number; l
   if (opts.logFile) args.push('-l', opts.logFile);
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
+  let spawnError: Error | undefined;
+  proc.on('error', (err) => (spawnError = err));
   proc.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
 
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   const portsFile = () => path.join(portsDir, `nats-server_${proc.pid}.ports`);
   while (!existsSync(portsFile()) || !readFileSync(portsFile(), 'utf8').trim()) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
+    if (spawnError || proc.exitCode !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`nats-server did not start (${bin} ${args.join(' ')}):\n${stderr}`);
+      throw new Error(`nats-server did not start (${bin} ${args.join(' ')}): ${spawnError?.message ?? stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -55,4 +57,24 @@ function stopProcess(proc: ChildProcess): Promise<void> {
     });
     proc.kill('SIGTERM');
   });
+}
+
+/** What answers at `url`: a NATS with JetStream, one without, or nothing. */
+export async function probeNats(url: string): Promise<'jetstream' | 'no-jetstream' | 'unreachable'> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  let nc;
+  try {
+    nc = await connect({ servers: url, timeout: 2000, maxReconnectAttempts: 0 });
+  } catch {
+    return 'unreachable';
+  }
+  try {
+    await jetstreamManager(nc, { timeout: 2000 });
+    return 'jetstream';
+  } catch {
+    return 'no-jetstream';
+  } finally {
+    await nc.close();
+  }
 }
