@@ -7,7 +7,7 @@ import { AckPolicy, DeliverPolicy, JetStreamApiError, type JetStreamClient, type
 import { backoffMs, sleep } from '../../lib/backoff';
 import { errorText, type Log } from '../../lib/nats-connection';
 import type { OrderStreamNames } from '../../lib/order-stream';
-import { orderClosedFactSchema } from '../order/order-events';
+import { orderClosedFactSchema, type OrderClosedFact } from '../order/order-events';
 import type { NotificationService } from './notification-service';
 
 export const NOTIFICATION_CONSUMER = 'notifications';
@@ -86,7 +86,7 @@ export class NotificationConsumer {
   }
 }
 
-function parse(msg: JsMsg): { success: true; data: ReturnType<typeof orderClosedFactSchema.parse> } | { success: false; error: string } {
+function parse(msg: JsMsg): { success: true; data: OrderClosedFact } | { success: false; error: string } {
   let json: unknown;
   try {
     json = msg.json();

@@ -30,8 +30,8 @@ export function useJetStream() {
   });
 }
 
-/** Polls until `check` returns true. */
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+/** Polls until `check` returns true; generous, since the machine's two cores are shared. */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
