@@ -2,6 +2,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
 import { createDb, type Db } from './lib/db';
+import { startMessaging } from './lib/messaging';
 import { createServices, type ServiceSettings } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
@@ -42,9 +43,19 @@ async function main(): Promise<void> {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
     log: (msg) => console.log(msg),
   });
+  // In the worker rather than a process of its own: whatever closes orders runs
+  // here, so here is where their facts should leave from; and it starts with
+  // `npm start` and in Docker without another service to keep alive.
+  const messaging = startMessaging({
+    db,
+    natsUrl: config.natsUrl,
+    names: { stream: config.natsStream, subjectPrefix: config.natsStream.toLowerCase() },
+    log: (msg) => console.log(msg),
+  });
   console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   await worker.run();
+  await messaging.stop();
   await sweeper.stop();
   await connection.close();
   await db.$disconnect();

@@ -91,15 +91,16 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
 
     // Each service reports what its own store holds: the saga's view and the
     // services' views should agree, and this makes it easy to check.
-    const [payment, inventory, shipment] = await Promise.all([
+    const [payment, inventory, shipment, notifications] = await Promise.all([
       services.payments.paymentFor(orderId),
       services.inventory.reservationFor(orderId),
       services.shipping.shipmentFor(orderId),
+      services.notifications.notificationsFor(orderId),
     ]);
     const { runId, ...saga } = state;
     res.json({
       ...saga,
-      services: { payment, inventory, shipment },
+      services: { payment, inventory, shipment, notifications },
       links: { self: `/orders/${orderId}`, temporalUi: uiLink(`order-${orderId}`, runId) },
     });
   });

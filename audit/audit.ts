@@ -10,11 +10,11 @@ import { readStores } from './store-snapshot';
  */
 export async function audit(
   services: Services,
-  opts: { maxOpenSeconds: number; recheckAfterMs?: number },
+  opts: { maxOpenSeconds: number; notificationGraceSeconds: number; recheckAfterMs?: number },
 ): Promise<{ violations: Violation[]; counts: Record<string, number> }> {
   const check = async () => {
     const stores = await readStores(services);
-    const options: AuditOptions = { now: new Date(), maxOpenSeconds: opts.maxOpenSeconds };
+    const options: AuditOptions = { now: new Date(), maxOpenSeconds: opts.maxOpenSeconds, notificationGraceSeconds: opts.notificationGraceSeconds };
     return { stores, violations: findViolations(stores, options) };
   };
   let { stores, violations } = await check();

@@ -12,12 +12,19 @@ export type Invariant =
   | 'compensated_order_active_shipment'
   | 'stock_not_conserved'
   | 'ledger_disagrees'
+  | 'notification_count'
   | 'orphan_record';
 
 export type AuditOptions = {
   now: Date;
   /** An open order older than this is stuck (the TTL plus time to compensate). */
   maxOpenSeconds: number;
+  /**
+   * Notifications travel outbox → broker → inbox, after the order closed: a
+   * missing one counts only once its order closed longer ago than this. A
+   * second notification for an order always counts.
+   */
+  notificationGraceSeconds: number;
 };
 
 type Order = StoreSnapshot['orders'][number];
@@ -35,12 +42,20 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
   const payments = byOrder(stores.payments);
   const reservations = byOrder(stores.reservations);
   const shipments = byOrder(stores.shipments);
+  const notified = new Map<string, number>();
+  for (const n of stores.notifications) notified.set(n.orderId, (notified.get(n.orderId) ?? 0) + 1);
 
   for (const order of stores.orders) {
     const payment = payments.get(order.orderId);
     const reservation = reservations.get(order.orderId);
     const shipment = shipments.get(order.orderId);
     const subject = `order ${order.orderId}`;
+
+    const notifications = notified.get(order.orderId) ?? 0;
+    const closedSeconds = (opts.now.getTime() - order.updatedAt.getTime()) / 1000;
+    if (order.status === 'PENDING' ? notifications > 0 : notifications > 1 || (notifications === 0 && closedSeconds > opts.notificationGraceSeconds)) {
+      report('notification_count', subject, `${notifications} notification(s) for a ${order.status} order`);
+    }
 
     if (order.status === 'PENDING') {
       const ageSeconds = (opts.now.getTime() - order.createdAt.getTime()) / 1000;
@@ -78,6 +93,7 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
     ['payment', stores.payments],
     ['reservation', stores.reservations],
     ['shipment', stores.shipments],
+    ['notification', stores.notifications],
   ] as const) {
     for (const row of rows) if (!orderIds.has(row.orderId)) report('orphan_record', `${store} ${row.orderId}`, 'no such order');
   }

@@ -7,14 +7,15 @@ import type { Services } from '../services';
 export type StoreSnapshot = Awaited<ReturnType<typeof readStores>>;
 
 export async function readStores(services: Services) {
-  const [reservations, products, payments, shipments] = await Promise.all([
+  const [reservations, products, payments, shipments, notifications] = await Promise.all([
     services.inventory.allReservations(),
     services.inventory.stockLevels(),
     services.payments.allPayments(),
     services.shipping.allShipments(),
+    services.notifications.allNotifications(),
   ]);
   // Orders last: every other row is written after its order exists, so none of
   // them can look orphaned because its order was created while we read.
   const orders = await services.orders.allOrders();
-  return { orders, reservations, products, payments, shipments };
+  return { orders, reservations, products, payments, shipments, notifications };
 }

@@ -82,6 +82,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         SHIPPING_SLA_SECONDS: '60',
         ORDER_TTL_SECONDS: '120',
         RATE_LIMIT_PER_MINUTE: '1000000',
+        // A stream of its own, so that another stack on the same NATS cannot take its facts.
+        NATS_STREAM: `CHAOS_${randomBytes(4).toString('hex')}`,
         OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
         NODE_ENV: 'development',
       };
@@ -179,8 +181,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (finals.size < placed.length) await sleep(1000);
         }
 
-        // --- audit and report -------------------------------------------------------------
-        const { violations } = await audit(createServices(db), { maxOpenSeconds: 120 + 120 });
+        // --- notifications, then audit and report ------------------------------------------
+        // Each ended order's fact goes outbox → NATS → inbox; wait for them, then
+        // audit with no grace: every ended order must have exactly one by now.
+        const services = createServices(db);
+        await until(
+          async () => new Set((await services.notifications.allNotifications()).map((n) => n.orderId)).size >= finals.size,
+          60_000,
+          'a notification for every ended order',
+        ).catch((err) => log(String(err)));
+        const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 });
         const endings: Record<string, number> = {};
         const unexpected: ChaosReport['unexpected'] = [];
         let lastUnitsCompleted = 0;
@@ -192,7 +202,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (!EXPECTED_ENDINGS[kind].includes(ending)) unexpected.push({ orderId, kind, ending });
           if (kind === 'last-units' && final.status === 'COMPLETED') lastUnitsCompleted++;
         }
-        const stock = await createServices(db).inventory.stockLevels();
+        const stock = await services.inventory.stockLevels();
         log(`${LAST_UNITS_SKU} after the run: ${JSON.stringify(stock.find((p) => p.sku === LAST_UNITS_SKU))}`);
         return {
           seed: opts.seed,

@@ -24,6 +24,8 @@ const env = z.object({
     .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token)')])
     .optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)').default('ORDERS'),
 });
 
 /**
@@ -49,6 +51,10 @@ export type Config = {
   /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
   operatorToken: string | undefined;
   rateLimitPerMinute: number;
+  /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
+  natsUrl: string;
+  /** The stream's name; its subjects are `<name in lower case>.<EventType>`. Separate stacks on one NATS need separate streams. */
+  natsStream: string;
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -75,6 +81,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     production: e.NODE_ENV === 'production',
     operatorToken: e.OPERATOR_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    natsUrl: e.NATS_URL,
+    natsStream: e.NATS_STREAM,
   };
 }
 

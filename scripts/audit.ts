@@ -7,6 +7,8 @@ import { createServices } from '../services';
 
 /** Time a saga may need past its TTL to compensate before it counts as stuck. */
 const COMPENSATION_GRACE_SECONDS = 120;
+/** Time a closed order's fact may take through the outbox and the broker before a missing notification counts. */
+const NOTIFICATION_GRACE_SECONDS = 60;
 
 async function main(): Promise<number> {
   const config = loadConfig();
@@ -14,6 +16,7 @@ async function main(): Promise<number> {
   try {
     const { violations, counts } = await audit(createServices(db), {
       maxOpenSeconds: config.deadlines.orderTtlSeconds + COMPENSATION_GRACE_SECONDS,
+      notificationGraceSeconds: NOTIFICATION_GRACE_SECONDS,
     });
     console.log(`Audited ${Object.entries(counts).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
     if (violations.length === 0) {

@@ -3,10 +3,14 @@
 //   1. Temporal: use the server on TEMPORAL_ADDRESS if one answers, otherwise
 //      start the dev server there, persisted to .data/temporal.db so workflows
 //      survive a restart of npm start.
-//   2. PostgreSQL: create the database if needed, migrate, seed the catalog.
-//   3. The worker and the API as two child processes, as in production, with
+//   2. NATS (for notifications): use the server on NATS_URL if one answers,
+//      otherwise start nats-server -js there if it is installed (streams kept
+//      in .data/nats), otherwise warn: orders still work, and their facts wait
+//      in the outbox until a NATS appears.
+//   3. PostgreSQL: create the database if needed, migrate, seed the catalog.
+//   4. The worker and the API as two child processes, as in production, with
 //      their output prefixed [worker] / [api].
-//   4. Wait until the API is healthy and the worker polls, then say where
+//   5. Wait until the API is healthy and the worker polls, then say where
 //      everything is.
 //
 // Ctrl-C (or SIGTERM) stops the children gracefully, then the dev server.
@@ -26,6 +30,7 @@ import { DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
+import { findNatsServer, probeNats, startNatsServer, type NatsServer } from './nats-server';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -37,6 +42,7 @@ const log = (m: string) => console.log(`[start] ${m}`);
 type Child = { name: string; proc: ChildProcess; exited: Promise<void> };
 const children: Child[] = [];
 let devServer: DevServer | undefined;
+let natsServer: NatsServer | undefined;
 let stopping = false;
 
 const INNER_FLAG = 'CHECKOUT_SAGA_START_INNER';
@@ -96,7 +102,11 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  // --- 2. Database -------------------------------------------------------------
+  // --- 2. NATS -------------------------------------------------------------------
+  const natsUrl = await prepareNats(config.natsUrl);
+  if (stopping) return;
+
+  // --- 3. Database -------------------------------------------------------------
   log(`migrating and seeding ${redact(config.databaseUrl)}`);
   try {
     const { applied } = await migrate(config.databaseUrl, { log: (m) => console.log(`[db] ${m}`) });
@@ -107,7 +117,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  // --- 3. Worker and API -------------------------------------------------------
+  // --- 4. Worker and API -------------------------------------------------------
   if (await tcpAnswers('127.0.0.1', config.port)) {
     throw new Error(`port ${config.port} is already in use (another npm start?); set PORT to use another one`);
   }
@@ -119,13 +129,14 @@ async function main(): Promise<void> {
     TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
     TEMPORAL_UI_URL: uiUrl,
     PORT: String(config.port),
+    NATS_URL: natsUrl.url,
   };
   delete childEnv[INNER_FLAG];
   const spawnedAt = Date.now();
   startChild('worker', ['worker.ts'], childEnv);
   startChild('api', ['api/server.ts'], childEnv);
 
-  // --- 4. Ready ------------------------------------------------------------------
+  // --- 5. Ready ------------------------------------------------------------------
   const apiUrl = `http://127.0.0.1:${config.port}`;
   if (!(await waitForHealthy(`${apiUrl}/healthz`, 90_000))) {
     if (stopping) return;
@@ -153,12 +164,15 @@ async function main(): Promise<void> {
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       // A configured token is a secret and stays out of the terminal; the dev default is public anyway.
       `  Operator:     ${token === DEV_OPERATOR_TOKEN ? `Authorization: Bearer ${token}` : 'Authorization: Bearer $OPERATOR_TOKEN'} (GET /orders, POST /orders/:id/resolve)`,
+      `  NATS:         ${natsUrl.url} ${natsUrl.ok ? '(JetStream)' : '(NOT REACHABLE: notifications wait in the outbox)'}`,
       '',
       '  Place an order:',
       '',
       `  curl -s -X POST ${apiUrl}/orders \\`,
       `    -H 'Content-Type: application/json' \\`,
       `    -d '${body}'`,
+      '',
+      '  Its e-mail notification shows up in GET /orders/<orderId> under services.notifications.',
       '',
       '  Ctrl-C stops everything.',
       '',
@@ -215,6 +229,10 @@ async function shutdown(reason: string, code: number): Promise<void> {
       clearTimeout(timer);
     }),
   );
+  if (natsServer) {
+    log('stopping nats-server');
+    await natsServer.stop().catch((err) => console.error(`[start] nats-server stop: ${errorText(err)}`));
+  }
   if (devServer) {
     log('stopping the Temporal dev server');
     await devServer.teardown().catch((err) => console.error(`[start] dev server teardown: ${errorText(err)}`));
@@ -223,6 +241,41 @@ async function shutdown(reason: string, code: number): Promise<void> {
 }
 
 // --- helpers ---------------------------------------------------------------------
+
+/**
+ * The NATS the worker should use. Never fatal: without one, the worker keeps
+ * retrying and the facts wait in the outbox, so we only make that loud.
+ */
+async function prepareNats(url: string): Promise<{ url: string; ok: boolean }> {
+  const status = await probeNats(url);
+  if (status === 'jetstream') {
+    log(`using NATS with JetStream at ${url}`);
+    return { url, ok: true };
+  }
+  if (status === 'no-jetstream') {
+    log(`warning: NATS at NATS_URL=${url} answers but has no JetStream (start it with -js); notifications will be sent once it has`);
+    return { url, ok: false };
+  }
+  const first = url.split(',')[0]!;
+  const { hostname, port } = new URL(first.includes('://') ? first : `nats://${first}`);
+  const bin = findNatsServer();
+  if (isLocalHost(hostname) && bin) {
+    log(`no NATS at ${url}: starting ${bin} -js (streams in .data/nats)`);
+    try {
+      const dir = path.join(ROOT, '.data', 'nats');
+      natsServer = await startNatsServer({ storeDir: dir, port: Number(port) || 4222, logFile: path.join(dir, 'nats-server.log') });
+      log(`nats-server with JetStream on ${natsServer.url}`);
+      return { url: natsServer.url, ok: true };
+    } catch (err) {
+      log(`warning: could not start nats-server: ${errorText(err)}`);
+    }
+  }
+  log(
+    `warning: NATS is not reachable at NATS_URL=${url}${bin ? '' : ' and nats-server is not installed'}. ` +
+      'Orders still complete; their facts wait in the outbox and notifications will be sent once NATS is reachable.',
+  );
+  return { url, ok: false };
+}
 
 function splitHostPort(address: string): [string, string] {
   const i = address.lastIndexOf(':');

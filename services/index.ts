@@ -1,6 +1,7 @@
 import type { Db } from '../lib/db';
 import { FraudService } from './fraud/fraud-service';
 import { InventoryService } from './inventory/inventory-service';
+import { NotificationService } from './notification/notification-service';
 import { OrderService } from './order/order-service';
 import { PaymentService } from './payment/payment-service';
 import { ShippingService } from './shipping/shipping-service';
@@ -11,6 +12,7 @@ export type Services = {
   payments: PaymentService;
   shipping: ShippingService;
   fraud: FraudService;
+  notifications: NotificationService;
 };
 
 export type ServiceSettings = {
@@ -30,5 +32,6 @@ export function createServices(db: Db, settings: ServiceSettings = {}): Services
     payments: new PaymentService(db),
     shipping: new ShippingService(db, settings.carrierFailureRate ?? 0),
     fraud: new FraudService(settings.fraudTotalLimit ?? 1_000_000),
+    notifications: new NotificationService(db),
   };
 }

@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../../lib/db';
 import type { Order, OrderLine } from '../../generated/prisma/client';
 import { BusinessError, keyReused } from '../errors';
 import type { InventoryService, LineItem } from '../inventory/inventory-service';
+import { recordOrderClosed } from './outbox';
 
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
 export type OrderOutcome =
@@ -59,16 +60,23 @@ export class OrderService {
   }
 
   /**
-   * Records how the order ended. The first outcome wins: closing again with the
-   * same outcome is a no-op, so the call can be retried freely.
+   * Records how the order ended, and the fact that it did (for the outbox) in
+   * the same transaction. The first outcome wins: closing again with the same
+   * outcome is a no-op, so the call can be retried freely.
    */
   async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
     const failure =
       outcome.status === 'COMPLETED' ? {} : { failedStep: outcome.failedStep, failureReason: outcome.reason };
-    // Only a PENDING order can be closed; the conditional update makes that atomic.
-    await this.db.order.updateMany({
-      where: { id: orderId, status: 'PENDING' },
-      data: { status: outcome.status, settleKey: idempotencyKey, ...failure },
+    await this.db.$transaction(async (tx) => {
+      // Only a PENDING order can be closed; the conditional update makes that atomic,
+      // and only the call that closed it writes the fact, so a retry writes nothing.
+      const { count } = await tx.order.updateMany({
+        where: { id: orderId, status: 'PENDING' },
+        data: { status: outcome.status, settleKey: idempotencyKey, ...failure },
+      });
+      if (count === 0) return;
+      const closed = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+      await recordOrderClosed(tx, { ...closed, status: outcome.status });
     });
     const order = await this.find(orderId);
     if (order && order.status !== outcome.status) {
@@ -83,9 +91,9 @@ export class OrderService {
   }
 
   /** Every order, for the invariant auditor (npm run audit). */
-  async allOrders(): Promise<(OrderView & { createdAt: Date })[]> {
+  async allOrders(): Promise<(OrderView & { createdAt: Date; updatedAt: Date })[]> {
     const rows = await this.db.order.findMany({ include: { lines: true }, orderBy: { createdAt: 'asc' } });
-    return rows.map((row) => ({ ...toView(row), createdAt: row.createdAt }));
+    return rows.map((row) => ({ ...toView(row), createdAt: row.createdAt, updatedAt: row.updatedAt }));
   }
 
   private find(orderId: string): Promise<OrderRow | null> {

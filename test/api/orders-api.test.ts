@@ -13,7 +13,7 @@ const OPERATOR_TOKEN = 'test-operator-token';
 const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ messaging: true });
   const app = createApp({
     checkouts: new CheckoutClient(stack.client, stack.taskQueue),
     services: stack.services,
@@ -106,6 +106,30 @@ describe('POST /orders', () => {
         shipment: { status: 'CREATED', trackingNumber: expect.stringMatching(/^TRK/) },
       },
     });
+  });
+
+  it('a finished saga ends with exactly one notification, shown in GET /orders/:id', async () => {
+    const { orderId } = await (await post({ ...validOrder(), payment: { token: 'tok_declined' } })).json();
+    await waitForTerminal(orderId);
+
+    let order: { services: { notifications: unknown[] } } | undefined;
+    for (let i = 0; i < 100 && !order?.services.notifications.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      order = await (await fetch(`${base}/orders/${orderId}`)).json();
+    }
+    // Time for a second (wrong) notification to arrive, had the pipeline sent one.
+    await new Promise((r) => setTimeout(r, 1500));
+    order = await (await fetch(`${base}/orders/${orderId}`)).json();
+    expect(order!.services.notifications).toEqual([
+      {
+        eventId: expect.any(String),
+        channel: 'email',
+        to: 'cust_api@example.com',
+        subject: `Your order ${orderId} could not be completed`,
+        body: expect.stringContaining('card declined'),
+        sentAt: expect.any(String),
+      },
+    ]);
   });
 
   const tooLarge = { ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, line1: 'x'.repeat(20_000) } };

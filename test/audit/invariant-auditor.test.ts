@@ -13,8 +13,11 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const run = () => audit(stack.services, { maxOpenSeconds: 3600, recheckAfterMs: 10 });
-const violationsOf = async (subject: string) => (await run()).violations.filter((v) => v.subject.includes(subject)).map((v) => v.invariant);
+// This stack runs no outbox relay, so no order gets its notification: the
+// grace keeps that out of the way, except in the test that is about it.
+const run = (notificationGraceSeconds = 3600) => audit(stack.services, { maxOpenSeconds: 3600, notificationGraceSeconds, recheckAfterMs: 10 });
+const violationsOf = async (subject: string, notificationGraceSeconds?: number) =>
+  (await run(notificationGraceSeconds)).violations.filter((v) => v.subject.includes(subject)).map((v) => v.invariant);
 const sql = (query: string, ...params: unknown[]) => stack.db.$executeRawUnsafe(query, ...params);
 
 async function saga(name: ScenarioName) {
@@ -50,6 +53,12 @@ describe('npm run audit', () => {
       sql(`UPDATE inventory.products SET available = available + 1 WHERE sku = $1`, sku), ['stock_not_conserved']],
     ['a payment whose status the ledger does not explain', 'card-declined', ({ orderId }) =>
       sql(`UPDATE payments.payments SET status = 'REFUNDED' WHERE order_id = $1`, orderId), ['ledger_disagrees']],
+    ['a second notification for one order', 'happy-path', async ({ orderId }) => {
+      for (const eventId of [`${orderId}-a`, `${orderId}-b`]) {
+        await sql(`INSERT INTO notifications.inbox (event_id, type) VALUES ($1, 'OrderCompleted')`, eventId);
+        await sql(`INSERT INTO notifications.notifications (event_id, order_id, recipient, subject, body) VALUES ($1, $2, 'a@example.com', 's', 'b')`, eventId, orderId);
+      }
+    }, ['notification_count']],
     ['records of an order that does not exist', 'happy-path', ({ orderId }) =>
       sql(`DELETE FROM orders.orders WHERE id = $1`, orderId), ['orphan_record']],
   ];
@@ -59,5 +68,11 @@ describe('npm run audit', () => {
     await plant(planted);
     const found = new Set([...(await violationsOf(planted.orderId)), ...(await violationsOf(planted.sku))]);
     expect([...found].sort()).toEqual([...expected].sort());
+  });
+
+  it('catches a terminal order whose notification never came, once the grace has passed', async () => {
+    const { orderId } = await saga('card-declined');
+    expect(await violationsOf(orderId, 3600)).toEqual([]);
+    expect(await violationsOf(orderId, 0)).toEqual(['notification_count']);
   });
 });

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../../scripts/dev-server';
+import { startNatsServer } from '../../scripts/nats-server';
 import { migrate } from '../../scripts/db/migrate';
 import { seedCatalog } from '../../scripts/db/seed';
 import { databaseUrlFor, TEMPLATE_DB } from './databases';
 
 /**
- * Once per `npm test`: a real Temporal dev server on a free port, a migrated
- * and seeded template database that each test file clones, and the workflow
+ * Once per `npm test`: a real Temporal dev server on a free port, a private
+ * nats-server with JetStream on another (its streams in a temp dir, so no run
+ * sees another's), a migrated and seeded template database that each test file clones, and the workflow
  * bundle built once instead of once per worker.
  */
 export default async function globalSetup(): Promise<void> {
@@ -23,7 +25,12 @@ export default async function globalSetup(): Promise<void> {
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'checkout-test-')), 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
 
+  const natsDir = mkdtempSync(join(tmpdir(), 'checkout-test-nats-'));
+  const nats = await startNatsServer({ storeDir: natsDir });
+
   process.env.TEMPORAL_ADDRESS = server.address;
+  process.env.NATS_URL = nats.url;
+  (globalThis as { __natsServer?: unknown }).__natsServer = { stop: nats.stop, dir: natsDir };
   process.env.TEST_WORKFLOW_BUNDLE = bundlePath;
   (globalThis as { __devServer?: typeof server }).__devServer = server;
 }

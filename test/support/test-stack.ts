@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb, type Db } from '../../lib/db';
+import { startMessaging, type Messaging } from '../../lib/messaging';
 import { createServices, type ServiceSettings, type Services } from '../../services';
 import { createCheckoutWorker } from '../../worker';
 import { cloneTemplate, dropDatabase } from './databases';
@@ -18,9 +19,10 @@ export type TestStack = {
 /**
  * A test file's slice of the real system: its own database (a clone of the
  * migrated template), its own task queue on the shared dev server, and a
- * worker with the real activities.
+ * worker with the real activities; with `messaging`, the worker's outbox relay
+ * and notification consumer too, on a stream of its own on the run's nats-server.
  */
-export async function startTestStack(opts: ServiceSettings & { worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(opts: ServiceSettings & { worker?: boolean; messaging?: boolean } = {}): Promise<TestStack> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const database = await cloneTemplate();
   const db = createDb(database.url, 5);
@@ -44,6 +46,17 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
     });
     running = worker.run();
   }
+  let messaging: Messaging | undefined;
+  if (opts.messaging) {
+    const tag = randomBytes(4).toString('hex');
+    messaging = startMessaging({
+      db,
+      natsUrl: process.env.NATS_URL!,
+      names: { stream: `ORDERS_${tag}`, subjectPrefix: `t${tag}.orders` },
+      log: (m) => process.stderr.write(`[messaging] ${m}\n`),
+    });
+    await messaging.ready;
+  }
 
   return {
     db,
@@ -54,6 +67,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
     async stop() {
       worker?.shutdown();
       await running;
+      await messaging?.stop();
       await nativeConnection?.close();
       await connection.close();
       await db.$disconnect();

@@ -1,0 +1,71 @@
+// The worker's messaging: the order service's outbox relay and the notification
+// service's consumer, over one NATS connection. Without a broker it waits (see
+// nats-connection.ts): sagas keep running and their facts wait in the outbox.
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { Db } from './db';
+import { backoffMs, sleep } from './backoff';
+import { connectWithRetry, errorText, type Log } from './nats-connection';
+import { ensureOrderStream, ORDER_STREAM, type OrderStreamNames } from './order-stream';
+import { NotificationConsumer, ensureNotificationConsumer, NOTIFICATION_CONSUMER } from '../services/notification/notification-consumer';
+import { NotificationService } from '../services/notification/notification-service';
+import { OutboxRelay, type RelayOptions } from '../services/order/outbox-relay';
+
+export type MessagingOptions = {
+  db: Db;
+  natsUrl: string;
+  log: Log;
+  names?: OrderStreamNames;
+  consumerName?: string;
+  relay?: RelayOptions;
+  /** Longest wait between attempts to reach NATS. */
+  retryMaxMs?: number;
+};
+
+export type Messaging = {
+  /** Resolves once the stream and the consumer exist and both loops run. */
+  ready: Promise<void>;
+  stop(): Promise<void>;
+};
+
+export function startMessaging(opts: MessagingOptions): Messaging {
+  const names = opts.names ?? ORDER_STREAM;
+  const durable = opts.consumerName ?? NOTIFICATION_CONSUMER;
+  const stop = new AbortController();
+  const link = connectWithRetry(opts.natsUrl, { name: 'checkout-worker', log: opts.log, maxDelayMs: opts.retryMaxMs });
+  let loops: Promise<unknown> = Promise.resolve();
+
+  const ready = (async () => {
+    const nc = await link.connected;
+    if (!nc) return;
+    // A NATS without JetStream (started without -js) answers, but cannot hold
+    // the stream; say so and keep trying, rather than fail the worker.
+    for (let failures = 0; !stop.signal.aborted; failures++) {
+      try {
+        const jsm = await jetstreamManager(nc);
+        await ensureOrderStream(jsm, names);
+        await ensureNotificationConsumer(jsm, names, durable);
+        break;
+      } catch (err) {
+        const wait = backoffMs(failures, { maxMs: 30_000 });
+        opts.log(`JetStream not usable at ${opts.natsUrl} (${errorText(err)}); is nats-server running with -js? Retrying in ${Math.round(wait / 1000)} s`);
+        await sleep(wait, stop.signal);
+      }
+    }
+    if (stop.signal.aborted) return;
+    const js = jetstream(nc);
+    const relay = new OutboxRelay(opts.db, js, names, opts.relay);
+    const consumer = new NotificationConsumer(new NotificationService(opts.db), opts.log);
+    loops = Promise.all([relay.run(stop.signal, opts.log), consumer.run(js, names, stop.signal, durable)]);
+    opts.log(`messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${durable}" sending notifications`);
+  })();
+
+  return {
+    ready,
+    async stop() {
+      stop.abort();
+      await link.close().catch(() => undefined);
+      await ready;
+      await loops;
+    },
+  };
+}
