@@ -7,7 +7,7 @@
 // The codec runs outside the workflow sandbox (in the client and in the
 // worker's main thread), so it may use node:crypto.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { METADATA_ENCODING_KEY, ValueError, type Payload, type PayloadCodec } from '@temporalio/common';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 
 export const ENCODING = 'binary/encrypted';
@@ -51,7 +51,7 @@ export function payloadKey(key: Buffer): PayloadKey {
 }
 
 /** Decryption failed: the payload was changed, or it was encrypted with another key under this id. */
-export class PayloadDecryptionError extends ValueError {
+export class PayloadDecryptionError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'PayloadDecryptionError';
@@ -59,7 +59,7 @@ export class PayloadDecryptionError extends ValueError {
 }
 
 /** The payload names a key this process does not have. */
-export class UnknownPayloadKeyError extends ValueError {
+export class UnknownPayloadKeyError extends Error {
   constructor(readonly keyId: string) {
     super(`Payload was encrypted with key ${keyId}, which is not configured (TEMPORAL_PAYLOAD_KEY / TEMPORAL_PAYLOAD_KEY_PREVIOUS)`);
     this.name = 'UnknownPayloadKeyError';
