@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -95,6 +97,18 @@ describe.each(['happy-path', 'refund-fails-manual-resolution'])('an encrypted %s
 it('cannot replay an encrypted history without the key', async () => {
   const history = await runs['happy-path'].handle.fetchHistory();
   await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'no-key')).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
+});
+
+it('still replays the committed plaintext histories with the codec configured', async () => {
+  const dir = join(__dirname, '..', 'histories');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
+  const failed: string[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter: converter }, histories)) {
+    if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  expect(failed).toEqual([]);
+  expect(files.length).toBeGreaterThan(20);
 });
 
 it('keeps search attributes readable (they are not payloads a codec sees) and encrypts the memo', async () => {
