@@ -28,6 +28,8 @@ export type DevServerOptions = {
   uiPort?: number;
   /** SQLite file to persist to; in memory (nothing kept) if omitted. */
   dbFilename?: string;
+  /** A codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
+  uiCodecEndpoint?: string;
   log?: Log;
 };
 
@@ -61,6 +63,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
       dbFilename: opts.dbFilename,
       namespace: DEV_SERVER_NAMESPACE,
       searchAttributes: SEARCH_ATTRIBUTES,
+      extraArgs: opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : undefined,
     },
   });
   const uiUrl = `http://${DEV_SERVER_IP}:${uiPort}`;
