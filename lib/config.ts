@@ -6,24 +6,22 @@ import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
 const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
 
 /** A 32-byte key; empty counts as unset. The message never repeats the value: it is a secret. */
-const keySchema = z.union([
-  z.literal('').transform(() => undefined),
-  z.string().transform((text, ctx) => {
-    const key = parsePayloadKey(text);
-    if (!key) {
-      ctx.addIssue({ code: 'custom', message: KEY_HINT });
-      return z.NEVER;
-    }
-    return payloadKey(key);
-  }),
-]);
+const keySchema = z.string().transform((text, ctx) => {
+  if (text === '') return undefined;
+  const key = parsePayloadKey(text);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY ${KEY_HINT}` });
+    return z.NEVER;
+  }
+  return payloadKey(key);
+});
 
 /** Older keys, comma-separated, kept for decrypting what they encrypted. */
 const previousKeysSchema = z.string().transform((text, ctx) => {
   const keys: PayloadKey[] = [];
   for (const [i, part] of text.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
     const key = parsePayloadKey(part);
-    if (!key) ctx.addIssue({ code: 'custom', message: `key ${i + 1} ${KEY_HINT}` });
+    if (!key) ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY_PREVIOUS: key ${i + 1} ${KEY_HINT}` });
     else keys.push(payloadKey(key));
   }
   return keys;
@@ -91,7 +89,10 @@ export type Config = {
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const e = env.parse(source);
+  const parsed = env.safeParse(source);
+  // One line per problem, naming the variable, instead of a ZodError's JSON.
+  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
   if (e.TEMPORAL_PAYLOAD_KEY_PREVIOUS?.length && !e.TEMPORAL_PAYLOAD_KEY) {
     throw new Error('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
   }
