@@ -141,7 +141,12 @@ export async function startCodecServer(
   return {
     server,
     url: `http://${opts.host && opts.host !== '0.0.0.0' ? opts.host : '127.0.0.1'}:${port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections would hold close() (and the process) open.
+        server.closeAllConnections();
+      }),
   };
 }
 
