@@ -1,6 +1,8 @@
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
+import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
 import { startMessaging } from './lib/messaging';
 import { createServices, type ServiceSettings } from './services';
@@ -14,6 +16,8 @@ type CheckoutWorkerOptions = {
   settings?: ServiceSettings;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** From dataConverter(config) in lib/data-converter.ts: encrypts payloads when a key is configured. */
+  dataConverter?: DataConverter;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -24,6 +28,7 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createCheckoutActivities(services),
+    dataConverter: opts.dataConverter,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     db,
     settings: config,
+    dataConverter: dataConverter(config),
   });
   const sweeper = startReservationSweeper(createServices(db, config).inventory, {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
@@ -53,6 +59,7 @@ async function main(): Promise<void> {
     log: (msg) => console.log(msg),
   });
   console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  if (config.payloadKeys) console.log(`Payloads are encrypted with key ${config.payloadKeys.current.id}`);
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   await worker.run();
   await messaging.stop();

@@ -10,7 +10,10 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
  * a shared bearer token. 401 when no usable credentials were sent, so a client
  * knows to send them; 403 when they were sent and are wrong.
  */
-export function requireOperator(expectedToken: string): RequestHandler {
+export function requireOperator(
+  expectedToken: string,
+  { realm = 'operator', hint = 'Operator endpoints require Authorization: Bearer <OPERATOR_TOKEN>' } = {},
+): RequestHandler {
   const expected = digest(expectedToken);
   return (req, res, next) => {
     const header = req.get('Authorization');
@@ -18,13 +21,13 @@ export function requireOperator(expectedToken: string): RequestHandler {
     if (!match) {
       res.setHeader(
         'WWW-Authenticate',
-        header === undefined ? 'Bearer realm="operator"' : 'Bearer realm="operator", error="invalid_request"',
+        header === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_request"`,
       );
-      throw new HttpError(401, 'Operator endpoints require Authorization: Bearer <OPERATOR_TOKEN>');
+      throw new HttpError(401, hint);
     }
     // Digests have one length whatever was sent, so timingSafeEqual never
     // throws on a length mismatch and the time taken says nothing about the token.
-    if (!timingSafeEqual(digest(match[1]), expected)) throw new HttpError(403, 'Invalid operator token');
+    if (!timingSafeEqual(digest(match[1]), expected)) throw new HttpError(403, `Invalid ${realm} token`);
     next();
   };
 }

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, operatorToken } from '../lib/config';
+import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
 import { createApp } from './app';
@@ -11,7 +12,7 @@ async function main(): Promise<void> {
   const token = operatorToken(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
 
   const app = createApp({
     checkouts: new CheckoutClient(client, config.temporal.taskQueue, config.deadlines),

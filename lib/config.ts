@@ -1,6 +1,31 @@
 // All configuration comes from the environment, with defaults that work on a
 // developer machine with a local PostgreSQL and the Temporal dev server.
 import { z } from 'zod';
+import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
+
+const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
+
+/** A 32-byte key; empty counts as unset. The message never repeats the value: it is a secret. */
+const keySchema = z.string().transform((text, ctx) => {
+  if (text === '') return undefined;
+  const key = parsePayloadKey(text);
+  if (!key) {
+    ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY ${KEY_HINT}` });
+    return z.NEVER;
+  }
+  return payloadKey(key);
+});
+
+/** Older keys, comma-separated, kept for decrypting what they encrypted. */
+const previousKeysSchema = z.string().transform((text, ctx) => {
+  const keys: PayloadKey[] = [];
+  for (const [i, part] of text.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
+    const key = parsePayloadKey(part);
+    if (!key) ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY_PREVIOUS: key ${i + 1} ${KEY_HINT}` });
+    else keys.push(payloadKey(key));
+  }
+  return keys;
+});
 
 const env = z.object({
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/checkout'),
@@ -26,6 +51,15 @@ const env = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)').default('ORDERS'),
+  TEMPORAL_PAYLOAD_KEY: keySchema.optional(),
+  TEMPORAL_PAYLOAD_KEY_PREVIOUS: previousKeysSchema.optional(),
+  CODEC_PORT: z.coerce.number().int().nonnegative().default(8888),
+  // `none` switches the codec endpoint's token check off (refused in production).
+  CODEC_AUTH_TOKEN: z
+    .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token), or none')])
+    .optional(),
+  // Origins the codec endpoint allows (CORS), comma-separated; the Temporal UI's by default.
+  CODEC_CORS_ORIGINS: z.string().optional(),
 });
 
 /**
@@ -55,10 +89,19 @@ export type Config = {
   natsUrl: string;
   /** The stream's name; its subjects are `<name in lower case>.<EventType>`. Separate stacks on one NATS need separate streams. */
   natsStream: string;
+  /** TEMPORAL_PAYLOAD_KEY and older keys; without a current key payloads are not encrypted. */
+  payloadKeys: { current: PayloadKey; previous: PayloadKey[] } | undefined;
+  codec: { port: number; authToken: string | undefined; corsOrigins: string[] };
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const e = env.parse(source);
+  const parsed = env.safeParse(source);
+  // One line per problem, naming the variable, instead of a ZodError's JSON.
+  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  if (e.TEMPORAL_PAYLOAD_KEY_PREVIOUS?.length && !e.TEMPORAL_PAYLOAD_KEY) {
+    throw new Error('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
+  }
   const uiHost = e.TEMPORAL_ADDRESS.split(':')[0] || '127.0.0.1';
   return {
     databaseUrl: e.DATABASE_URL,
@@ -83,6 +126,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     natsUrl: e.NATS_URL,
     natsStream: e.NATS_STREAM,
+    payloadKeys: e.TEMPORAL_PAYLOAD_KEY ? { current: e.TEMPORAL_PAYLOAD_KEY, previous: e.TEMPORAL_PAYLOAD_KEY_PREVIOUS ?? [] } : undefined,
+    codec: {
+      port: e.CODEC_PORT,
+      authToken: e.CODEC_AUTH_TOKEN,
+      corsOrigins: e.CODEC_CORS_ORIGINS ? e.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [],
+    },
   };
 }
 
@@ -98,6 +147,24 @@ export function operatorToken(config: Pick<Config, 'production' | 'operatorToken
   if (token === DEV_OPERATOR_TOKEN) throw new Error(`OPERATOR_TOKEN must not be the public dev default "${DEV_OPERATOR_TOKEN}" in production`);
   if (token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
     throw new Error(`OPERATOR_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  }
+  return token;
+}
+
+/**
+ * The token the codec endpoint requires: CODEC_AUTH_TOKEN, else the operator
+ * token (so in development the public dev default). `none` means no check,
+ * which production refuses: the endpoint decrypts whatever it is sent.
+ */
+export function codecAuthToken(config: Pick<Config, 'production' | 'operatorToken' | 'codec'>): string | null {
+  const token = config.codec.authToken;
+  if (token === 'none') {
+    if (config.production) throw new Error('CODEC_AUTH_TOKEN=none is refused when NODE_ENV=production: the codec endpoint would decrypt for anyone');
+    return null;
+  }
+  if (token === undefined) return operatorToken(config);
+  if (config.production && token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
+    throw new Error(`CODEC_AUTH_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
   }
   return token;
 }

@@ -30,6 +30,8 @@ export type DevServerOptions = {
   dbFilename?: string;
   /** The server's own log level (it logs to our stdout); the SDK's default is warn. */
   serverLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
+  /** A codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
+  uiCodecEndpoint?: string;
   log?: Log;
 };
 
@@ -65,6 +67,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         namespace: DEV_SERVER_NAMESPACE,
         searchAttributes: SEARCH_ATTRIBUTES,
         ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
+        extraArgs: opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : undefined,
       },
     }),
   );

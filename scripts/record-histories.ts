@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
 import { createCheckoutWorker } from '../worker';
@@ -21,6 +22,13 @@ const OUT_DIR = join(__dirname, '..', 'test', 'histories');
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The committed histories must replay anywhere, CI included, where there is no key.
+  if (loadConfig().payloadKeys) {
+    throw new Error(
+      'TEMPORAL_PAYLOAD_KEY is set: histories recorded now would be encrypted and replay only with that key. ' +
+        'Unset it to record the committed histories (test/codec/ records and replays an encrypted one itself).',
+    );
+  }
   const label = process.argv[2] ?? 'v1';
   const templateUrl = databaseUrlFor(TEMPLATE_DB);
   await migrate(templateUrl, { log: () => undefined });

@@ -26,7 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
+import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
@@ -68,6 +68,13 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Fail before starting anything when the API would refuse its token anyway.
   const token = operatorToken(config);
+  // With a payload key, a codec server lets the Web UI show payloads in clear.
+  // The UI can send no token of ours (only its own login's), so locally the
+  // codec server runs without one, on 127.0.0.1 only; with NODE_ENV=production
+  // or CODEC_AUTH_TOKEN set, it requires one as configured.
+  const codecAuth = config.payloadKeys ? (config.production || config.codec.authToken !== undefined ? config.codec.authToken : 'none') : undefined;
+  if (config.payloadKeys) codecAuthToken({ ...config, codec: { ...config.codec, authToken: codecAuth } });
+  const codecUrl = config.payloadKeys ? `http://127.0.0.1:${config.codec.port}` : undefined;
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 0));
@@ -84,6 +91,7 @@ async function main(): Promise<void> {
   const [host, portText] = splitHostPort(temporalAddress);
   if (await tcpAnswers(host, Number(portText))) {
     log(`using the Temporal server already answering on ${temporalAddress}`);
+    if (codecUrl) log(`its Web UI decodes payloads only if started with --ui-codec-endpoint ${codecUrl} or set so in its Data Encoder settings`);
   } else {
     if (!isLocalHost(host)) {
       throw new Error(`nothing answers on TEMPORAL_ADDRESS=${temporalAddress}, and a dev server can only be started on this machine`);
@@ -94,6 +102,7 @@ async function main(): Promise<void> {
       port: Number(portText),
       uiPort,
       dbFilename: path.join(ROOT, '.data', 'temporal.db'),
+      uiCodecEndpoint: codecUrl,
       log: (m) => console.log(`[temporal] ${m}`),
     });
     temporalAddress = devServer.address;
@@ -121,6 +130,9 @@ async function main(): Promise<void> {
   if (await tcpAnswers('127.0.0.1', config.port)) {
     throw new Error(`port ${config.port} is already in use (another npm start?); set PORT to use another one`);
   }
+  if (codecUrl && (await tcpAnswers('127.0.0.1', config.codec.port))) {
+    throw new Error(`port ${config.codec.port} is already in use; set CODEC_PORT to run the codec server on another one`);
+  }
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: config.databaseUrl,
@@ -135,6 +147,9 @@ async function main(): Promise<void> {
   const spawnedAt = Date.now();
   startChild('worker', ['worker.ts'], childEnv);
   startChild('api', ['api/server.ts'], childEnv);
+  if (codecUrl) {
+    startChild('codec', ['api/codec-server.ts'], { ...childEnv, CODEC_AUTH_TOKEN: codecAuth ?? '' });
+  }
 
   // --- 5. Ready ------------------------------------------------------------------
   const apiUrl = `http://127.0.0.1:${config.port}`;
@@ -162,6 +177,7 @@ async function main(): Promise<void> {
       `  API:          ${apiUrl}`,
       `  Temporal UI:  ${uiUrl}`,
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
+      ...(codecUrl ? [`  Codec:        ${codecUrl} (payloads encrypted with key ${config.payloadKeys!.current.id}; the UI decrypts through it)`] : []),
       // A configured token is a secret and stays out of the terminal; the dev default is public anyway.
       `  Operator:     ${token === DEV_OPERATOR_TOKEN ? `Authorization: Bearer ${token}` : 'Authorization: Bearer $OPERATOR_TOKEN'} (GET /orders, POST /orders/:id/resolve)`,
       `  NATS:         ${natsUrl.url} ${natsUrl.ok ? '(JetStream)' : '(NOT REACHABLE: notifications wait in the outbox)'}`,

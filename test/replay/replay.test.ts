@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { loadConfig } from '../../lib/config';
+import { dataConverter } from '../../lib/data-converter';
 import { SCENARIOS } from '../support/scenarios';
 
 // Every history recorded from a real run (npm run histories:record) must
@@ -12,6 +14,8 @@ const HISTORIES = join(__dirname, '..', 'histories');
 const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
 const load = (file: string) => historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
 const workflowId = (file: string) => file.replace(/\.json$/, '');
+// The app's converter: with TEMPORAL_PAYLOAD_KEY set, these plaintext histories pass through its codec.
+const converter = dataConverter(loadConfig());
 
 describe('replaying recorded histories', () => {
   it('has a history for every scenario', () => {
@@ -21,7 +25,7 @@ describe('replaying recorded histories', () => {
 
   it.each(files)('%s replays against the current workflow code', async (file) => {
     await expect(
-      Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, load(file), workflowId(file)),
+      Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter: converter }, load(file), workflowId(file)),
     ).resolves.toBeUndefined();
   });
 

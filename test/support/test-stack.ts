@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, type Worker } from '@temporalio/worker';
+import { loadConfig } from '../../lib/config';
+import { dataConverter as configuredDataConverter } from '../../lib/data-converter';
 import { createDb, type Db } from '../../lib/db';
 import { startMessaging, type Messaging } from '../../lib/messaging';
 import { createServices, type ServiceSettings, type Services } from '../../services';
@@ -22,14 +25,22 @@ export type TestStack = {
  * worker with the real activities; with `messaging`, the worker's outbox relay
  * and notification consumer too, on a stream of its own on the run's nats-server.
  */
-export async function startTestStack(opts: ServiceSettings & { worker?: boolean; messaging?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: ServiceSettings & {
+    worker?: boolean;
+    messaging?: boolean;
+    /** For the client and the worker; by default the app's, from the environment (TEMPORAL_PAYLOAD_KEY encrypts). */
+    dataConverter?: DataConverter;
+  } = {},
+): Promise<TestStack> {
   const address = process.env.TEMPORAL_ADDRESS!;
+  const dataConverter = opts.dataConverter ?? configuredDataConverter(loadConfig());
   const database = await cloneTemplate();
   const db = createDb(database.url, 5);
   const services = createServices(db, opts);
   const taskQueue = `test-${randomBytes(4).toString('hex')}`;
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter });
 
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
@@ -43,6 +54,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean;
       db,
       settings: opts,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      dataConverter,
     });
     running = worker.run();
   }
