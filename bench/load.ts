@@ -12,6 +12,8 @@ export type LevelResult = {
   perSecond: number;
   statuses: Record<string, number>;
   errors: number;
+  /** Callers still waiting for a saga a minute after the window closed. */
+  unfinished: number;
   firstError?: string;
   latencyMs: { p50: number; p95: number; p99: number; mean: number; max: number };
   postLatencyMs?: { p50: number; p95: number; p99: number };
@@ -60,7 +62,16 @@ export async function runLevel(opts: {
   await sleep(opts.seconds * 1000);
   phase = 'stop';
   const after = snapshot(opts.watched());
-  await Promise.all(loops);
+  // A saga stuck in retries must not hang the run: give the rest a minute, then go on.
+  let unfinished = 0;
+  const drained = Promise.all(loops.map((l) => l.then(() => undefined)));
+  const tracked = loops.map((l) => l.finally(() => undefined));
+  const timedOut = await Promise.race([drained.then(() => false), sleep(60_000).then(() => true)]);
+  if (timedOut) {
+    let done = 0;
+    await Promise.all(tracked.map((t) => Promise.race([t.then(() => done++), sleep(0)])));
+    unfinished = opts.concurrency - done;
+  }
 
   const wall = (after.at - before.at) / 1000;
   const cpu = cpuBetween(before, after, opts.dbNames);
@@ -72,6 +83,7 @@ export async function runLevel(opts: {
     perSecond: round(completed / wall, 1),
     statuses,
     errors,
+    unfinished,
     firstError,
     latencyMs: stats(latencies),
     postLatencyMs: posts.length ? stats(posts) : undefined,

@@ -50,7 +50,11 @@ export async function runBenchSaga(input: BenchInput, call: StepCall): Promise<B
   }
 }
 
+/** The failure's reason code (e.g. `address_rejected`), however the engine carried it. */
 function reasonOf(err: unknown): string {
-  const e = err as { type?: string; code?: string; cause?: { type?: string } };
-  return e?.cause?.type ?? e?.type ?? e?.code ?? 'rejected';
+  const e = err as { type?: unknown; code?: unknown; message?: unknown; cause?: { type?: unknown } } | undefined;
+  for (const candidate of [e?.cause?.type, e?.type, e?.code, e?.message]) {
+    if (typeof candidate === 'string' && /^[a-z][a-z0-9_]*$/.test(candidate)) return candidate;
+  }
+  return 'rejected';
 }

@@ -30,6 +30,8 @@ function polyfillWithResolvers(): void {
 
 export async function restateTarget(opts: { dbUrl: string; pool: number; prefix: string; dataDir: string }): Promise<Target> {
   polyfillWithResolvers();
+  // One log line per invocation would cost CPU the others do not spend.
+  process.env.RESTATE_LOGGING ??= 'ERROR';
   const restate = await import('@restatedev/restate-sdk');
   const db = createDb(opts.dbUrl, opts.pool);
   const steps = benchSteps(createServices(db));
@@ -45,7 +47,8 @@ export async function restateTarget(opts: { dbUrl: string; pool: number; prefix:
               return await steps[step](arg);
             } catch (err) {
               // A business "no" ends the step for good; anything else Restate retries.
-              if (err instanceof BusinessError) throw new restate.TerminalError(err.message, { errorCode: 409 });
+              // The message is the reason code: it is what survives Restate's journal.
+              if (err instanceof BusinessError) throw new restate.TerminalError(err.code, { errorCode: 409 });
               throw err;
             }
           }),
