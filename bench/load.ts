@@ -2,7 +2,7 @@
 // the previous one reached its terminal result. Warm-up, then a measured window.
 import { cpuBetween, round, snapshot, type CpuReport, type Watched } from './cpu';
 
-export type OneResult = { status: string; postMs?: number };
+export type OneResult = { status: string; postMs?: number; eagerlyStarted?: boolean };
 export type RunOne = (n: number) => Promise<OneResult>;
 
 export type LevelResult = {
@@ -12,6 +12,8 @@ export type LevelResult = {
   perSecond: number;
   statuses: Record<string, number>;
   errors: number;
+  /** Sagas whose first workflow task came back with the start call (eager start). */
+  eagerlyStarted: number;
   /** Callers still waiting for a saga a minute after the window closed. */
   unfinished: number;
   firstError?: string;
@@ -36,6 +38,7 @@ export async function runLevel(opts: {
   const posts: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
+  let eagerlyStarted = 0;
   let firstError: string | undefined;
 
   const loop = async () => {
@@ -47,6 +50,7 @@ export async function runLevel(opts: {
           latencies.push(performance.now() - t0);
           if (r.postMs !== undefined) posts.push(r.postMs);
           statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          if (r.eagerlyStarted) eagerlyStarted++;
         }
       } catch (err) {
         if (phase === 'measure') errors++;
@@ -83,6 +87,7 @@ export async function runLevel(opts: {
     perSecond: round(completed / wall, 1),
     statuses,
     errors,
+    eagerlyStarted,
     unfinished,
     firstError,
     latencyMs: stats(latencies),

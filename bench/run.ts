@@ -287,7 +287,7 @@ async function outcomeCounts(url: string): Promise<Record<string, number>> {
 const CPU_COLS = ['node (driver+worker)', 'temporal dev server', 'api (node)', 'restate-server', 'postgres (our backends)'];
 
 function line({ system, variant, level: l, vsInProcess }: Row): string {
-  return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
+  return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.eagerlyStarted ? `, eagerly started ${l.eagerlyStarted}` : ""}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
 }
 
 function table(rows: Row[]): string {

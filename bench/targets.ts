@@ -93,7 +93,7 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
             requestEagerStart: opts.eager,
           });
           const r = await handle.result();
-          return { status: r.status };
+          return { status: r.status, eagerlyStarted: handle.eagerlyStarted };
         }
       : async (n) => {
           const t0 = performance.now();
