@@ -14,6 +14,7 @@ import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Breakdown } from './breakdown';
 import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
@@ -103,11 +104,11 @@ type Variant = {
   tuning: WorkerTuning;
 };
 
-type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?: number };
+type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?: number; breakdown?: Breakdown };
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   const tag = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_').toLowerCase();
   const dbName = `checkout_bench_${tag}`;
   const dataDir = path.join(ROOT, '.data', 'bench');
@@ -151,7 +152,8 @@ async function main(): Promise<void> {
     const level = await runLevel({ concurrency, warmupSeconds: args.warmup, seconds: args.seconds, runOne: target.runOne, nextN, watched: () => target.watched(), dbNames });
     if (system === 'in-process') inProcessAt.set(concurrency, level.perSecond);
     const base = inProcessAt.get(concurrency);
-    const row: Row = { system, variant, level, vsInProcess: base ? Math.round((level.perSecond / base) * 100) / 100 : undefined };
+    const breakdown = await target.explain?.().catch(() => undefined);
+    const row: Row = { system, variant, level, vsInProcess: base ? Math.round((level.perSecond / base) * 100) / 100 : undefined, breakdown };
     rows.push(row);
     log(line(row));
   };
@@ -249,6 +251,7 @@ async function main(): Promise<void> {
   };
   writeFileSync(outFile, JSON.stringify(result, null, 2));
   console.log(table(rows));
+  console.log(breakdownTable(rows));
   console.log(`\nmachine: ${machine.nproc} cores, ${machine.cpuModel}; load average at start ${machine.loadavgAtStart.join(' ')}, at end ${result.machine.loadavgAtEnd.join(' ')}`);
   for (const [name, msg] of Object.entries(failures)) console.log(`NOT MEASURED: ${name}: ${msg}`);
   console.log(`orders in the database by status: ${JSON.stringify(check)}`);
@@ -312,6 +315,18 @@ function table(rows: Row[]): string {
         l.errors,
       ].join(' | ')} |`,
     );
+  }
+  return out.join('\n');
+}
+
+function breakdownTable(rows: Row[]): string {
+  const withB = rows.filter((r) => r.breakdown);
+  if (!withB.length) return '';
+  const head = ['system', 'C', 'saga ms (history)', 'workflow tasks', 'WFT queue ms', 'WFT run ms', 'activities', 'activity queue ms', 'activity run ms', 'other ms'];
+  const out = ['', 'Where a Temporal saga\'s milliseconds go (mean of the last sagas of each level, from their histories):', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of withB) {
+    const b = r.breakdown!;
+    out.push(`| ${[r.system + (r.variant ? ` [${r.variant}]` : ''), r.level.concurrency, b.totalMs, b.workflowTasks, b.workflowTaskQueueMs, b.workflowTaskRunMs, b.activities || b.localActivityMarkers + ' local', b.activityQueueMs, b.activityRunMs, b.otherMs].join(' | ')} |`);
   }
   return out.join('\n');
 }

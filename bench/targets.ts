@@ -6,6 +6,7 @@ import { createCheckoutActivities } from '../activities/checkout-activities';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
 import type { CheckoutState } from '../workflows/checkout-types';
+import { sagaBreakdown, type Breakdown } from './breakdown';
 import type { Watched } from './cpu';
 import type { RunOne } from './load';
 import { countryFor, runBenchSaga } from './saga';
@@ -14,7 +15,13 @@ import { createBenchActivities } from './temporal-activities';
 import { benchSaga } from './temporal-workflows';
 import { BENCH_CUSTOMER, benchSteps } from './workload';
 
-export type Target = { runOne: RunOne; watched(): Watched; stop(): Promise<void> };
+export type Target = {
+  runOne: RunOne;
+  watched(): Watched;
+  stop(): Promise<void>;
+  /** Where the milliseconds of the latest sagas went (Temporal only). */
+  explain?(): Promise<Breakdown | undefined>;
+};
 
 /** Order ids unique across the whole run: every target gets its own prefix. */
 export const orderIdFor = (prefix: string, n: number) => `ord_${prefix}_${n}`;
@@ -82,6 +89,12 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
       ? await startApi({ databaseUrl: opts.dbUrl, temporalAddress: opts.server.address, taskQueue, poolSize: opts.pool })
       : undefined;
 
+  const recent: string[] = [];
+  const remember = (workflowId: string) => {
+    recent.push(workflowId);
+    if (recent.length > 20) recent.shift();
+  };
+
   const runOne: RunOne =
     opts.mode === '5step'
       ? async (n) => {
@@ -93,6 +106,7 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
             requestEagerStart: opts.eager,
           });
           const r = await handle.result();
+          remember(handle.workflowId);
           return { status: r.status, eagerlyStarted: handle.eagerlyStarted };
         }
       : async (n) => {
@@ -111,11 +125,22 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
           const postMs = performance.now() - t0;
           if (res.status !== 202 || !body.workflowId) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(body)}`);
           const state = (await client.workflow.getHandle(body.workflowId).result()) as CheckoutState;
+          remember(body.workflowId);
           return { status: state.status, postMs };
         };
 
   return {
     runOne,
+    async explain() {
+      // The mean over the last sagas that ended (fetched after the window, so it costs the window nothing).
+      const all = await Promise.all(recent.splice(0).map((id) => sagaBreakdown(client, id)));
+      if (!all.length) return undefined;
+      const mean = { ...all[0]!, workflowId: `mean of ${all.length}, e.g. ${all[0]!.workflowId}` };
+      for (const k of Object.keys(mean) as (keyof Breakdown)[]) {
+        if (typeof mean[k] === 'number') (mean as Record<string, unknown>)[k] = Math.round((all.reduce((s, b) => s + (b[k] as number), 0) / all.length) * 10) / 10;
+      }
+      return mean;
+    },
     watched: () => ({ 'temporal dev server': opts.server.pid, ...(api ? { 'api (node)': api.pid } : {}) }),
     async stop() {
       await api?.stop();
