@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const needsTemporal = args.systems.some((s) => s === 'temporal' || s === 'api') || args.levers;
   const servers = new Map<string, BenchDevServer>();
   const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
-    const key = JSON.stringify(dev);
+    const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [] });
     let s = servers.get(key);
     if (!s) {
       const dbFilename = dev.persist ? path.join(dataDir, `${tag}-temporal-${servers.size}.db`) : undefined;
