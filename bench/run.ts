@@ -11,7 +11,7 @@
 // --sqlite-pragma K=V --max-wft N --max-act N --wft-polls N --act-polls N
 // --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Breakdown } from './breakdown';
@@ -245,6 +245,8 @@ async function main(): Promise<void> {
 
   const check = await outcomeCounts(dbUrl);
   for (const s of servers.values()) await s.teardown();
+  // The dev servers' SQLite files (lever runs) are scratch, like the database.
+  for (const f of readdirSync(dataDir)) if (f.startsWith(`${tag}-temporal-`)) rmSync(path.join(dataDir, f), { force: true });
   if (!args.keepDb) await dropDatabase(dbName);
   await dropDatabase(`${dbName}_dbos`).catch(() => undefined);
 
