@@ -1,0 +1,107 @@
+// A closed loop: C concurrent callers, each starting its next saga as soon as
+// the previous one reached its terminal result. Warm-up, then a measured window.
+import { cpuBetween, round, snapshot, type CpuReport, type Watched } from './cpu';
+
+export type OneResult = { status: string; postMs?: number; eagerlyStarted?: boolean };
+export type RunOne = (n: number) => Promise<OneResult>;
+
+export type LevelResult = {
+  concurrency: number;
+  seconds: number;
+  completed: number;
+  perSecond: number;
+  statuses: Record<string, number>;
+  errors: number;
+  /** Sagas whose first workflow task came back with the start call (eager start). */
+  eagerlyStarted: number;
+  /** Callers still waiting for a saga a minute after the window closed. */
+  unfinished: number;
+  firstError?: string;
+  latencyMs: { p50: number; p95: number; p99: number; mean: number; max: number };
+  postLatencyMs?: { p50: number; p95: number; p99: number };
+  cpu: CpuReport;
+  /** CPU ms per completed saga, per process. */
+  cpuMsPerSaga: Record<string, number>;
+};
+
+export async function runLevel(opts: {
+  concurrency: number;
+  warmupSeconds: number;
+  seconds: number;
+  runOne: RunOne;
+  nextN: () => number;
+  watched: () => Watched;
+  dbNames: string[];
+}): Promise<LevelResult> {
+  let phase: 'warmup' | 'measure' | 'stop' = 'warmup';
+  const latencies: number[] = [];
+  const posts: number[] = [];
+  const statuses: Record<string, number> = {};
+  let errors = 0;
+  let eagerlyStarted = 0;
+  let firstError: string | undefined;
+
+  const loop = async () => {
+    while (phase !== 'stop') {
+      const t0 = performance.now();
+      try {
+        const r = await opts.runOne(opts.nextN());
+        if (phase === 'measure') {
+          latencies.push(performance.now() - t0);
+          if (r.postMs !== undefined) posts.push(r.postMs);
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+          if (r.eagerlyStarted) eagerlyStarted++;
+        }
+      } catch (err) {
+        if (phase === 'measure') errors++;
+        firstError ??= err instanceof Error ? err.message : String(err);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  const loops = Array.from({ length: opts.concurrency }, loop);
+  await sleep(opts.warmupSeconds * 1000);
+  const before = snapshot(opts.watched());
+  phase = 'measure';
+  await sleep(opts.seconds * 1000);
+  phase = 'stop';
+  const after = snapshot(opts.watched());
+  // A saga stuck in retries must not hang the run: give the rest a minute, then go on.
+  let unfinished = 0;
+  const drained = Promise.all(loops.map((l) => l.then(() => undefined)));
+  const tracked = loops.map((l) => l.finally(() => undefined));
+  const timedOut = await Promise.race([drained.then(() => false), sleep(60_000).then(() => true)]);
+  if (timedOut) {
+    let done = 0;
+    await Promise.all(tracked.map((t) => Promise.race([t.then(() => done++), sleep(0)])));
+    unfinished = opts.concurrency - done;
+  }
+
+  const wall = (after.at - before.at) / 1000;
+  const cpu = cpuBetween(before, after, opts.dbNames);
+  const completed = latencies.length;
+  return {
+    concurrency: opts.concurrency,
+    seconds: round(wall, 2),
+    completed,
+    perSecond: round(completed / wall, 1),
+    statuses,
+    errors,
+    eagerlyStarted,
+    unfinished,
+    firstError,
+    latencyMs: stats(latencies),
+    postLatencyMs: posts.length ? stats(posts) : undefined,
+    cpu,
+    cpuMsPerSaga: Object.fromEntries(Object.entries(cpu.ms).map(([k, v]) => [k, completed ? round(v / completed, 2) : 0])),
+  };
+}
+
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => (s.length ? round(s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!, 1) : 0);
+  const mean = s.length ? round(s.reduce((a, b) => a + b, 0) / s.length, 1) : 0;
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, max: s.length ? round(s[s.length - 1]!, 1) : 0 };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,359 @@
+// `npm run bench`: the checkout benchmark of /work/shared/BENCHMARK.md on a
+// fresh stack (its own Temporal dev server and database), see README "Benchmark".
+//
+//   npm run bench                          in-process, Temporal 5-step (plain and tuned), full checkout via the API; C = 1, 10, 50
+//   npm run bench -- --peers               the same, plus DBOS Transact and Restate on the 5-step workload
+//   npm run bench -- --levers              also measures each Temporal lever on the 5-step workload
+//   npm run bench -- --seconds 5 --warmup 2 --levels 10,50
+//
+// Flags for the Temporal runs: --local-activities --eager --pool N (Prisma pool,
+// like DB_POOL_SIZE) --db-filename (persist the dev server to SQLite)
+// --sqlite-pragma K=V --max-wft N --max-act N --wft-polls N --act-polls N
+// --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
+import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Breakdown } from './breakdown';
+import { runLevel, type LevelResult } from './load';
+import { dbosTarget } from './peers/dbos';
+import { restateTarget } from './peers/restate';
+import { ROOT, createBenchDatabase, dropDatabase, startBenchDevServer, urlFor, type BenchDevServer, type DevServerSettings } from './stack';
+import { inProcessTarget, temporalTarget, type Target, type WorkerTuning } from './targets';
+import { Client } from 'pg';
+
+type Args = {
+  seconds: number;
+  warmup: number;
+  levels: number[];
+  systems: string[];
+  peers: boolean;
+  levers: boolean;
+  leverLevels: number[];
+  localActivities: boolean;
+  eager: boolean;
+  pool: number;
+  dbFilename: boolean;
+  sqlitePragmas: string[];
+  tuning: WorkerTuning;
+  leverOnly?: string[];
+  out?: string;
+  keepDb: boolean;
+};
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    seconds: 20,
+    warmup: 5,
+    levels: [1, 10, 50],
+    systems: ['inprocess', 'temporal', 'temporal-tuned', 'api'],
+    peers: false,
+    levers: false,
+    leverLevels: [50],
+    localActivities: false,
+    eager: false,
+    pool: 10,
+    dbFilename: false,
+    sqlitePragmas: [],
+    tuning: {},
+    keepDb: false,
+  };
+  const nums = (v: string) => v.split(',').map(Number);
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--seconds': a.seconds = Number(val()); break;
+      case '--warmup': a.warmup = Number(val()); break;
+      case '--levels': a.levels = nums(val()); break;
+      case '--systems': a.systems = val().split(','); break;
+      case '--peers': a.peers = true; break;
+      case '--levers': a.levers = true; break;
+      case '--lever-levels': a.leverLevels = nums(val()); break;
+      case '--local-activities': a.localActivities = true; break;
+      case '--eager': a.eager = true; break;
+      case '--pool': a.pool = Number(val()); break;
+      case '--db-filename': a.dbFilename = true; break;
+      case '--sqlite-pragma': a.sqlitePragmas.push(val()); break;
+      case '--max-wft': a.tuning.maxConcurrentWorkflowTaskExecutions = Number(val()); break;
+      case '--max-act': a.tuning.maxConcurrentActivityTaskExecutions = Number(val()); break;
+      case '--wft-polls': a.tuning.maxConcurrentWorkflowTaskPolls = Number(val()); break;
+      case '--act-polls': a.tuning.maxConcurrentActivityTaskPolls = Number(val()); break;
+      case '--wf-cache': a.tuning.maxCachedWorkflows = Number(val()); break;
+      case '--lever-only': a.leverOnly = val().split(';'); break;
+      case '--out': a.out = val(); break;
+      case '--keep-db': a.keepDb = true; break;
+      default: throw new Error(`unknown flag ${flag}`);
+    }
+  }
+  if (a.peers) a.systems = [...new Set([...a.systems, 'dbos', 'restate'])];
+  return a;
+}
+
+/** One configuration of the Temporal 5-step run, for the levers. */
+type Variant = {
+  name: string;
+  localActivities: boolean;
+  eager: boolean;
+  pool: number;
+  dev: DevServerSettings & { persist?: boolean };
+  tuning: WorkerTuning;
+};
+
+type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?: number; breakdown?: Breakdown };
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const tag = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_').toLowerCase();
+  const dbName = `checkout_bench_${tag}`;
+  const dataDir = path.join(ROOT, '.data', 'bench');
+  mkdirSync(dataDir, { recursive: true });
+  const outFile = args.out ?? path.join(dataDir, `${tag}.json`);
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+  const machine = machineFacts();
+  log(`machine: ${machine.nproc} cores, ${machine.cpuModel}, load average ${machine.loadavgAtStart.join(' ')}`);
+  log(`database ${dbName}: migrating and seeding`);
+  const dbUrl = await createBenchDatabase(dbName);
+  const dbNames = [dbName, `${dbName}_dbos`];
+
+  const needsTemporal = args.systems.some((s) => s === 'temporal' || s === 'api') || args.levers;
+  const servers = new Map<string, BenchDevServer>();
+  const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
+    const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [] });
+    let s = servers.get(key);
+    if (!s) {
+      const dbFilename = dev.persist ? path.join(dataDir, `${tag}-temporal-${servers.size}.db`) : undefined;
+      log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''})`);
+      s = await startBenchDevServer({ dbFilename, sqlitePragmas: dev.sqlitePragmas });
+      servers.set(key, s);
+    }
+    return s;
+  };
+  const bundle = needsTemporal
+    ? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('./temporal-workflows'), logger: quietLogger })).code }
+    : undefined;
+
+  const rows: Row[] = [];
+  const failures: Record<string, string> = {};
+  const inProcessAt = new Map<number, number>();
+  let prefixN = 0;
+  let orderN = 0;
+  const nextN = () => orderN++;
+
+  // The machine is shared and noisy: measure level by level, every system in
+  // turn at each level, so each ratio compares runs taken close together.
+  const measureOne = async (system: string, variant: string | undefined, concurrency: number, target: Target) => {
+    const level = await runLevel({ concurrency, warmupSeconds: args.warmup, seconds: args.seconds, runOne: target.runOne, nextN, watched: () => target.watched(), dbNames });
+    if (system === 'in-process') inProcessAt.set(concurrency, level.perSecond);
+    const base = inProcessAt.get(concurrency);
+    const breakdown = await target.explain?.().catch(() => undefined);
+    const row: Row = { system, variant, level, vsInProcess: base ? Math.round((level.perSecond / base) * 100) / 100 : undefined, breakdown };
+    rows.push(row);
+    log(line(row));
+  };
+  const prefix = () => `${tag.replace('_', '')}x${prefixN++}`;
+
+  const mainVariant: Variant = {
+    name: describeVariant(args),
+    localActivities: args.localActivities,
+    eager: args.eager,
+    pool: args.pool,
+    dev: { persist: args.dbFilename, sqlitePragmas: args.sqlitePragmas },
+    tuning: args.tuning,
+  };
+  const systems: { name: string; variant?: string; make: () => Promise<Target> }[] = [
+    { name: 'in-process', make: () => inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() }) },
+  ];
+  for (const system of args.systems) {
+    if (system === 'inprocess') continue;
+    if (system === 'temporal-tuned') {
+      // The levers that measurably helped (see README, "Benchmark"): same workload, same worker, same server.
+      systems.push({
+        name: 'Temporal 5-step, tuned',
+        variant: `local activities, eager start, pool ${args.pool}`,
+        make: async () =>
+          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: true, eager: true, tuning: mainVariant.tuning, mode: '5step' }),
+      });
+    } else if (system === 'temporal' || system === 'api') {
+      const name = system === 'temporal' ? 'Temporal 5-step' : 'Temporal full checkout (POST /orders)';
+      systems.push({
+        name,
+        variant: mainVariant.name,
+        make: async () =>
+          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, localActivities: mainVariant.localActivities, eager: mainVariant.eager, tuning: mainVariant.tuning, mode: system === 'temporal' ? '5step' : 'api' }),
+      });
+    } else if (system === 'dbos') {
+      systems.push({ name: 'DBOS Transact 5-step', make: () => dbosTarget({ dbUrl, sysDbUrl: urlFor(`${dbName}_dbos`), pool: args.pool, prefix: prefix() }) });
+    } else if (system === 'restate') {
+      systems.push({ name: 'Restate 5-step', make: () => restateTarget({ dbUrl, pool: args.pool, prefix: prefix(), dataDir }) });
+    } else {
+      throw new Error(`unknown system ${system}`);
+    }
+  }
+  // Targets stay up for the whole run (idle between their turns); a peer that
+  // cannot start is reported and skipped, the rest goes on.
+  const live = new Map<string, Target | Error>();
+  try {
+    for (const concurrency of args.levels) {
+      for (const s of systems) {
+        if (!live.has(s.name)) {
+          log(`starting ${s.name}`);
+          live.set(s.name, await s.make().catch((err: Error) => err));
+        }
+        const t = live.get(s.name)!;
+        if (t instanceof Error) {
+          if (concurrency === args.levels[0]) log(`${s.name} could not start: ${t.message}`);
+          failures[s.name] = t.message;
+          continue;
+        }
+        await measureOne(s.name, s.variant, concurrency, t);
+      }
+    }
+  } finally {
+    for (const t of live.values()) if (!(t instanceof Error)) await t.stop().catch((err) => log(`stopping: ${err}`));
+  }
+
+  if (args.levers) {
+    const base: Variant = { name: 'baseline', localActivities: false, eager: false, pool: 10, dev: {}, tuning: {} };
+    const variants: Variant[] = [
+      base,
+      { ...base, name: 'local activities', localActivities: true },
+      { ...base, name: 'eager start', eager: true },
+      { ...base, name: 'pool 20', pool: 20 },
+      { ...base, name: 'pool 5', pool: 5 },
+      { ...base, name: 'pollers 2/2', tuning: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
+      { ...base, name: 'wft slots 100, polls 20/20', tuning: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentWorkflowTaskPolls: 20, maxConcurrentActivityTaskPolls: 20 } },
+      { ...base, name: 'dev server on SQLite file', dev: { persist: true } },
+      { ...base, name: 'SQLite file, WAL, synchronous=OFF', dev: { persist: true, sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'] } },
+      { ...base, name: 'local + eager', localActivities: true, eager: true },
+    ].filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
+    for (const concurrency of args.leverLevels) {
+      const inProcess = await inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() });
+      await measureOne('in-process', 'lever baseline', concurrency, inProcess).finally(() => inProcess.stop());
+      for (const v of variants) {
+        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: '5step' });
+        await measureOne('Temporal 5-step (lever)', v.name, concurrency, t).finally(() => t.stop());
+      }
+    }
+  }
+
+  const check = await outcomeCounts(dbUrl);
+  for (const s of servers.values()) await s.teardown();
+  // The dev servers' SQLite files (lever runs) are scratch, like the database.
+  for (const f of readdirSync(dataDir)) if (f.startsWith(`${tag}-temporal-`)) rmSync(path.join(dataDir, f), { force: true });
+  if (!args.keepDb) await dropDatabase(dbName);
+  await dropDatabase(`${dbName}_dbos`).catch(() => undefined);
+
+  const result = {
+    startedAt: tag,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    machine: { ...machine, loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    settings: { ...args, mainVariant: mainVariant.name },
+    ordersByStatusInDatabase: check,
+    systemsThatFailedToStart: failures,
+    rows,
+  };
+  writeFileSync(outFile, JSON.stringify(result, null, 2));
+  console.log(table(rows));
+  console.log(breakdownTable(rows));
+  console.log(`\nmachine: ${machine.nproc} cores, ${machine.cpuModel}; load average at start ${machine.loadavgAtStart.join(' ')}, at end ${result.machine.loadavgAtEnd.join(' ')}`);
+  for (const [name, msg] of Object.entries(failures)) console.log(`NOT MEASURED: ${name}: ${msg}`);
+  console.log(`orders in the database by status: ${JSON.stringify(check)}`);
+  console.log(`figures: ${path.relative(process.cwd(), outFile)}`);
+}
+
+function describeVariant(a: Args): string {
+  const parts = [a.localActivities ? 'local activities' : 'activities', a.eager ? 'eager start' : null, `pool ${a.pool}`, a.dbFilename ? 'SQLite file' : 'in-memory', ...a.sqlitePragmas];
+  for (const [k, v] of Object.entries(a.tuning)) parts.push(`${k}=${v}`);
+  return parts.filter(Boolean).join(', ');
+}
+
+function machineFacts() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: os.release(),
+    loadavgAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+async function outcomeCounts(url: string): Promise<Record<string, number>> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const { rows } = await c.query<{ status: string; n: string }>('SELECT status::text AS status, count(*) AS n FROM orders.orders GROUP BY status ORDER BY status');
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  } finally {
+    await c.end();
+  }
+}
+
+const CPU_COLS = ['node (driver+worker)', 'temporal dev server', 'api (node)', 'restate-server', 'postgres (our backends)'];
+
+function line({ system, variant, level: l, vsInProcess }: Row): string {
+  return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.eagerlyStarted ? `, eagerly started ${l.eagerlyStarted}` : ""}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
+}
+
+function table(rows: Row[]): string {
+  const head = ['system', 'C', 'sagas/s', 'p50 ms', 'p95 ms', 'p99 ms', 'vs in-process', 'POST p50/p99 ms', 'CPU cores: node / temporal / api / restate / pg ours (pg all)', 'CPU ms/saga (all listed)', 'machine busy', 'errors'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const { system, variant, level: l, vsInProcess } of rows) {
+    const cores = CPU_COLS.map((k) => (l.cpu.cores[k] !== undefined ? String(l.cpu.cores[k]) : '-')).join(' / ') + ` (${l.cpu.cores['postgres (all)']})`;
+    const perSaga = CPU_COLS.reduce((sum, k) => sum + (l.cpuMsPerSaga[k] ?? 0), 0);
+    out.push(
+      `| ${[
+        system + (variant ? ` [${variant}]` : ''),
+        l.concurrency,
+        l.perSecond,
+        l.latencyMs.p50,
+        l.latencyMs.p95,
+        l.latencyMs.p99,
+        vsInProcess ?? '-',
+        l.postLatencyMs ? `${l.postLatencyMs.p50} / ${l.postLatencyMs.p99}` : '-',
+        cores,
+        Math.round(perSaga * 10) / 10,
+        `${Math.round(l.cpu.machineBusy * 100)}%`,
+        l.errors,
+      ].join(' | ')} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+function breakdownTable(rows: Row[]): string {
+  const withB = rows.filter((r) => r.breakdown);
+  if (!withB.length) return '';
+  const head = ['system', 'C', 'saga ms (history)', 'workflow tasks', 'WFT queue ms', 'WFT run ms', 'activities', 'activity queue ms', 'activity run ms', 'other ms'];
+  const out = ['', 'Where a Temporal saga\'s milliseconds go (mean of the last sagas of each level, from their histories):', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const r of withB) {
+    const b = r.breakdown!;
+    out.push(`| ${[r.system + (r.variant ? ` [${r.variant}]` : ''), r.level.concurrency, b.totalMs, b.workflowTasks, b.workflowTaskQueueMs, b.workflowTaskRunMs, b.activities || b.localActivityMarkers + ' local', b.activityQueueMs, b.activityRunMs, b.otherMs].join(' | ')} |`);
+  }
+  return out.join('\n');
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => process.stderr.write(`[bundler] ${m}\n`),
+  error: (m: string) => process.stderr.write(`[bundler] ${m}\n`),
+};
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
