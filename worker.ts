@@ -1,7 +1,10 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { observeActivity } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
 import { createDb, type Db } from './lib/db';
+import { logger, temporalLogger } from './lib/logger';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type ServiceSettings } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
@@ -23,11 +26,18 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities: createCheckoutActivities(services),
+    interceptors: {
+      // A prebuilt bundle has them compiled in already; naming them again only earns a warning.
+      ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      activity: [observeActivity],
+    },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }
 
 async function main(): Promise<void> {
+  // Before anything else touches the Runtime: it can be installed once per process.
+  Runtime.install({ logger: temporalLogger(logger) });
   const config = loadConfig();
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -40,9 +50,9 @@ async function main(): Promise<void> {
   });
   const sweeper = startReservationSweeper(createServices(db, config).inventory, {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
-    log: (msg) => console.log(msg),
+    log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
   });
-  console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
+  logger.info({ taskQueue: config.temporal.taskQueue, address: config.temporal.address }, 'Worker polling');
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   await worker.run();
   await sweeper.stop();
@@ -52,7 +62,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err) => {
-    console.error(err);
+    logger.fatal({ err }, 'Worker failed');
     process.exit(1);
   });
 }

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, operatorToken } from '../lib/config';
 import { createDb } from '../lib/db';
+import { logger } from '../lib/logger';
 import { createServices } from '../services';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   });
 
   const server = app.listen(config.port, () => {
-    console.log(`API listening on http://127.0.0.1:${config.port}`);
+    logger.info({ url: `http://127.0.0.1:${config.port}` }, 'API listening');
   });
   const shutdown = () => {
     server.close(async () => {
@@ -40,6 +41,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  logger.fatal({ err }, 'API failed');
   process.exit(1);
 });
