@@ -10,6 +10,7 @@ import { requireOperator } from './operator-auth';
 import { rateLimitPerIp } from './rate-limit';
 import { requestLog, tagOrder } from './request-log';
 import type { Logger } from '../lib/logger';
+import type { ApiMetrics } from '../lib/metrics';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 
 export type ApiDeps = {
@@ -24,18 +25,21 @@ export type ApiDeps = {
   rateLimitPerMinute: number;
   /** Where request lines go; the process's logger by default. */
   logger?: Logger;
+  /** Request and order metrics; served on their own port by the caller (api/server.ts). */
+  metrics?: ApiMetrics;
 };
 
 /** Bodies are small: an order with 20 lines is well under this. */
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger }: ApiDeps): express.Express {
+export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics }: ApiDeps): express.Express {
   const app = express();
   const operator = requireOperator(operatorToken);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // First, so that requests the rate limit turns away are logged too.
   app.use(requestLog(logger));
+  if (metrics) app.use(measureRequests(metrics));
   // Before everything else, so a flood is turned away before it costs a body parse or a Temporal call.
   app.use(rateLimitPerIp(rateLimitPerMinute));
 
@@ -75,6 +79,7 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
     const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : `ord_${randomUUID().replaceAll('-', '')}`;
     tagOrder(res, orderId);
     const started = await checkouts.start({ orderId, ...order }, hashRequest(order));
+    metrics?.ordersStarted.inc({ result: started === 'conflict' ? 'conflict' : started.replayed ? 'replayed' : 'started' });
     if (started === 'conflict') {
       throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
     }
@@ -136,6 +141,18 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
   app.use(notFound);
   app.use(errorHandler);
   return app;
+}
+
+/** Labelled by route pattern, not URL: one series per endpoint, however many orders. */
+function measureRequests(metrics: ApiMetrics) {
+  return (req: Request, res: express.Response, next: () => void) => {
+    const end = metrics.requestDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route?.path ?? 'unmatched';
+      end({ method: req.method, route: typeof route === 'string' ? route : 'unmatched', status_code: String(res.statusCode) });
+    });
+    next();
+  };
 }
 
 function requireJson(req: Request, _res: unknown, next: () => void): void {

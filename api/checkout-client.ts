@@ -111,6 +111,12 @@ export class CheckoutClient {
     return orders;
   }
 
+  /** Sagas of this task queue still running, from Temporal's visibility store (what the in-flight gauge reports). */
+  async countInFlight(): Promise<number> {
+    const { count } = await this.client.workflow.count(`WorkflowType = "checkout" AND ExecutionStatus = "Running" AND TaskQueue = "${this.taskQueue}"`);
+    return count;
+  }
+
   private async update(
     orderId: string,
     send: (handle: WorkflowHandle<typeof checkout>) => Promise<CheckoutState>,

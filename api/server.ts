@@ -2,6 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig, operatorToken } from '../lib/config';
 import { createDb } from '../lib/db';
 import { logger } from '../lib/logger';
+import { createApiMetrics } from '../lib/metrics';
+import { serveMetrics } from '../lib/metrics-server';
 import { createServices } from '../services';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
@@ -14,8 +16,12 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
 
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, config.deadlines);
+  const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
+  const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({
-    checkouts: new CheckoutClient(client, config.temporal.taskQueue, config.deadlines),
+    checkouts,
+    metrics,
     services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     operatorToken: token,
@@ -27,9 +33,10 @@ async function main(): Promise<void> {
   });
 
   const server = app.listen(config.port, () => {
-    logger.info({ url: `http://127.0.0.1:${config.port}` }, 'API listening');
+    logger.info({ url: `http://127.0.0.1:${config.port}`, metrics: metricsServer.url }, 'API listening');
   });
   const shutdown = () => {
+    metricsServer.close();
     server.close(async () => {
       await connection.close();
       await db.$disconnect();

@@ -24,6 +24,12 @@ const env = z.object({
     .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token)')])
     .optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  // Metrics ports stay off the public API. 0 for the app ports picks a free one;
+  // 0 for TEMPORAL_METRICS_PORT turns the SDK core's exporter off.
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  API_METRICS_PORT: z.coerce.number().int().nonnegative().default(9463),
+  WORKER_METRICS_PORT: z.coerce.number().int().nonnegative().default(9464),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().nonnegative().default(9465),
 });
 
 /**
@@ -49,6 +55,7 @@ export type Config = {
   /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
   operatorToken: string | undefined;
   rateLimitPerMinute: number;
+  metrics: { host: string; apiPort: number; workerPort: number; temporalCorePort: number };
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -75,6 +82,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     production: e.NODE_ENV === 'production',
     operatorToken: e.OPERATOR_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
   };
 }
 

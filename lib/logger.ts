@@ -52,9 +52,11 @@ export function temporalLevelOf(target: Logger): LogLevel {
 export function writeTemporalEntry(target: Logger, entry: LogEntry): void {
   const level = PINO_LEVEL[entry.level];
   if (!target.isLevelEnabled(level)) return;
-  const { sdkComponent, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
+  const { sdkComponent, error, ...meta } = (entry.meta ?? {}) as Record<string, unknown>;
   const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
-  target[level]({ ...meta, component: sdkComponent ?? 'temporal', temporalTime: at }, entry.message);
+  // Under `err`, pino's error serializer keeps the message and stack, which are not enumerable.
+  const err = error === undefined ? {} : { err: error };
+  target[level]({ ...meta, ...err, component: sdkComponent ?? 'temporal', temporalTime: at }, entry.message);
 }
 
 /**

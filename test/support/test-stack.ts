@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb, type Db } from '../../lib/db';
+import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
 import { createServices, type ServiceSettings, type Services } from '../../services';
 import { createCheckoutWorker } from '../../worker';
 import { cloneTemplate, dropDatabase } from './databases';
@@ -12,6 +13,8 @@ export type TestStack = {
   client: Client;
   taskQueue: string;
   dbUrl: string;
+  /** The worker's application metrics (its registry is what the worker's /metrics serves). */
+  metrics: WorkerMetrics;
   stop(): Promise<void>;
 };
 
@@ -29,6 +32,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
 
+  const metrics = createWorkerMetrics();
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -41,6 +45,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
       db,
       settings: opts,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      metrics,
     });
     running = worker.run();
   }
@@ -51,6 +56,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
     client,
     taskQueue,
     dbUrl: database.url,
+    metrics,
     async stop() {
       worker?.shutdown();
       await running;
