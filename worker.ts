@@ -6,6 +6,7 @@ import { createDb, type Db } from './lib/db';
 import { logger, temporalLogger } from './lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
+import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type ServiceSettings } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
@@ -20,6 +21,8 @@ type CheckoutWorkerOptions = {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Where the worker's application metrics go; a registry of its own by default. */
   metrics?: WorkerMetrics;
+  /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
+  tracing?: Tracing;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -33,13 +36,15 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
     interceptors: {
       // A prebuilt bundle has them compiled in already; naming them again only earns a warning.
       ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
-      activity: [observeActivities(opts.metrics ?? createWorkerMetrics())],
+      // Tracing first: it is outermost, so the metrics and log interceptor runs inside the activity's span.
+      activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
     },
+    sinks: workflowTraceSinks(opts.tracing),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }
 
-async function main(): Promise<void> {
+async function main(tracing: Tracing | undefined): Promise<void> {
   const config = loadConfig();
   const { host, workerPort, temporalCorePort } = config.metrics;
   // Before anything else touches the Runtime: it can be installed once per process.
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
     db,
     settings: config,
     metrics,
+    tracing,
   });
   const sweeper = startReservationSweeper(createServices(db, config).inventory, {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
@@ -82,10 +88,11 @@ async function main(): Promise<void> {
   metricsServer.close();
   await connection.close();
   await db.$disconnect();
+  await tracing?.shutdown();
 }
 
 if (require.main === module) {
-  main().catch((err) => {
+  main(startTracing({ serviceName: 'checkout-worker' })).catch((err) => {
     logger.fatal({ err }, 'Worker failed');
     process.exit(1);
   });

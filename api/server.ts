@@ -1,9 +1,12 @@
+// Must stay the first import: see api/start-tracing.ts.
+import { tracing } from './start-tracing';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, operatorToken } from '../lib/config';
 import { createDb } from '../lib/db';
 import { logger } from '../lib/logger';
 import { createApiMetrics } from '../lib/metrics';
 import { serveMetrics } from '../lib/metrics-server';
+import { clientInterceptors } from '../lib/tracing';
 import { createServices } from '../services';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
@@ -14,7 +17,7 @@ async function main(): Promise<void> {
   const token = operatorToken(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, interceptors: clientInterceptors() });
 
   const checkouts = new CheckoutClient(client, config.temporal.taskQueue, config.deadlines);
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await connection.close();
       await db.$disconnect();
+      await tracing?.shutdown();
       process.exit(0);
     });
   };

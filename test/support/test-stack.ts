@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createDb, type Db } from '../../lib/db';
 import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
+import type { Tracing } from '../../lib/tracing';
 import { createServices, type ServiceSettings, type Services } from '../../services';
 import { createCheckoutWorker } from '../../worker';
 import { cloneTemplate, dropDatabase } from './databases';
@@ -23,7 +24,7 @@ export type TestStack = {
  * migrated template), its own task queue on the shared dev server, and a
  * worker with the real activities.
  */
-export async function startTestStack(opts: ServiceSettings & { worker?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(opts: ServiceSettings & { worker?: boolean; tracing?: Tracing } = {}): Promise<TestStack> {
   const address = process.env.TEMPORAL_ADDRESS!;
   const database = await cloneTemplate();
   const db = createDb(database.url, 5);
@@ -46,6 +47,7 @@ export async function startTestStack(opts: ServiceSettings & { worker?: boolean 
       settings: opts,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       metrics,
+      tracing: opts.tracing,
     });
     running = worker.run();
   }
