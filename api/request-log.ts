@@ -12,7 +12,8 @@ export function requestLog(logger: Logger = processLogger) {
     logger: logger.child({ component: 'api' }),
     // Read again when the response finishes: routes fill these in once they know the order.
     customProps: (_req, res) => ({ ...(res as Response).locals?.order }),
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+    // A 4xx is the client's mistake, an answer we meant to give: only our own failures are errors.
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     // Only what helps to find a request again; headers would carry the operator's bearer token.
     serializers: {
       req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url }),

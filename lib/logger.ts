@@ -22,7 +22,22 @@ export function createLogger(options: LoggerOptions = {}, destination?: Destinat
     timestamp: pino.stdTimeFunctions.isoTime,
     ...options,
   };
-  return destination ? pino(opts, destination) : pino(opts);
+  return pino(opts, destination ?? stdoutAndStderr());
+}
+
+/**
+ * Errors go to stderr, everything else to stdout: whoever keeps only stderr
+ * (a supervisor, a test that spawns the API) still learns why a process died.
+ * Synchronous, so the line of a fatal error is out before process.exit().
+ */
+function stdoutAndStderr(): DestinationStream {
+  return pino.multistream(
+    [
+      { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+      { level: 'error', stream: pino.destination({ dest: 2, sync: true }) },
+    ],
+    { dedupe: true },
+  );
 }
 
 /** The process's logger. Modules take a child of it with their own bindings. */
