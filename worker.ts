@@ -1,10 +1,16 @@
 import type { DataConverter } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
 import { startMessaging } from './lib/messaging';
+import { logger, temporalLogger } from './lib/logger';
+import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
+import { serveMetrics } from './lib/metrics-server';
+import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type ServiceSettings } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
@@ -18,6 +24,10 @@ type CheckoutWorkerOptions = {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** From dataConverter(config) in lib/data-converter.ts: encrypts payloads when a key is configured. */
   dataConverter?: DataConverter;
+  /** Where the worker's application metrics go; a registry of its own by default. */
+  metrics?: WorkerMetrics;
+  /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
+  tracing?: Tracing;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -29,14 +39,32 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
     taskQueue: opts.taskQueue,
     activities: createCheckoutActivities(services),
     dataConverter: opts.dataConverter,
+    interceptors: {
+      // A prebuilt bundle has them compiled in already; naming them again only earns a warning.
+      ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      // Tracing first: it is outermost, so the metrics and log interceptor runs inside the activity's span.
+      activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
+    },
+    sinks: workflowTraceSinks(opts.tracing),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
   });
 }
 
-async function main(): Promise<void> {
+async function main(tracing: Tracing | undefined): Promise<void> {
   const config = loadConfig();
+  const { host, workerPort, temporalCorePort } = config.metrics;
+  // Before anything else touches the Runtime: it can be installed once per process.
+  // The SDK core's own metrics (task latencies, slots, polls, sticky cache) are
+  // served by the core itself, on a port of their own, in Prometheus format.
+  Runtime.install({
+    logger: temporalLogger(logger),
+    ...(temporalCorePort > 0 && { telemetryOptions: { metrics: { prometheus: { bindAddress: `${host}:${temporalCorePort}` } } } }),
+  });
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const metrics = createWorkerMetrics();
+  metrics.setOutboxBacklogSource(() => createServices(db, config).orders.unpublishedFacts());
+  const metricsServer = await serveMetrics(metrics.registry, workerPort, host);
   const worker = await createCheckoutWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -44,10 +72,12 @@ async function main(): Promise<void> {
     db,
     settings: config,
     dataConverter: dataConverter(config),
+    metrics,
+    tracing,
   });
   const sweeper = startReservationSweeper(createServices(db, config).inventory, {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
-    log: (msg) => console.log(msg),
+    log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
   });
   // In the worker rather than a process of its own: whatever closes orders runs
   // here, so here is where their facts should leave from; and it starts with
@@ -56,21 +86,31 @@ async function main(): Promise<void> {
     db,
     natsUrl: config.natsUrl,
     names: { stream: config.natsStream, subjectPrefix: config.natsStream.toLowerCase() },
-    log: (msg) => console.log(msg),
+    log: (msg) => logger.info(msg),
   });
-  console.log(`Worker polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}`);
-  if (config.payloadKeys) console.log(`Payloads are encrypted with key ${config.payloadKeys.current.id}`);
+  if (config.payloadKeys) logger.info({ keyId: config.payloadKeys.current.id }, 'Payloads are encrypted');
+  logger.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      address: config.temporal.address,
+      metrics: metricsServer.url,
+      ...(temporalCorePort > 0 && { temporalCoreMetrics: `http://${host}:${temporalCorePort}/metrics` }),
+    },
+    'Worker polling',
+  );
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   await worker.run();
   await messaging.stop();
   await sweeper.stop();
+  metricsServer.close();
   await connection.close();
   await db.$disconnect();
+  await tracing?.shutdown();
 }
 
 if (require.main === module) {
-  main().catch((err) => {
-    console.error(err);
+  main(startTracing({ serviceName: 'checkout-worker' })).catch((err) => {
+    logger.fatal({ err }, 'Worker failed');
     process.exit(1);
   });
 }

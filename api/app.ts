@@ -8,6 +8,9 @@ import type { CheckoutStatus } from '../workflows/checkout-types';
 import type { UpdateOutcome } from './checkout-client';
 import { requireOperator } from './operator-auth';
 import { rateLimitPerIp } from './rate-limit';
+import { requestLog, tagOrder } from './request-log';
+import type { Logger } from '../lib/logger';
+import type { ApiMetrics } from '../lib/metrics';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 
 export type ApiDeps = {
@@ -20,16 +23,23 @@ export type ApiDeps = {
   operatorToken: string;
   /** Requests a client IP may make per minute (RATE_LIMIT_PER_MINUTE); over it, 429. */
   rateLimitPerMinute: number;
+  /** Where request lines go; the process's logger by default. */
+  logger?: Logger;
+  /** Request and order metrics; served on their own port by the caller (api/server.ts). */
+  metrics?: ApiMetrics;
 };
 
 /** Bodies are small: an order with 20 lines is well under this. */
 export const BODY_LIMIT = '16kb';
 
-export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute }: ApiDeps): express.Express {
+export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics }: ApiDeps): express.Express {
   const app = express();
   const operator = requireOperator(operatorToken);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First, so that requests the rate limit turns away are logged too.
+  app.use(requestLog(logger));
+  if (metrics) app.use(measureRequests(metrics));
   // Before everything else, so a flood is turned away before it costs a body parse or a Temporal call.
   app.use(rateLimitPerIp(rateLimitPerMinute));
 
@@ -67,10 +77,13 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
     // With a key, the order id is derived from it: a retried request maps to
     // the same order, and Temporal refuses to start its saga twice.
     const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : `ord_${randomUUID().replaceAll('-', '')}`;
+    tagOrder(res, orderId);
     const started = await checkouts.start({ orderId, ...order }, hashRequest(order));
+    metrics?.ordersStarted.inc({ result: started === 'conflict' ? 'conflict' : started.replayed ? 'replayed' : 'started' });
     if (started === 'conflict') {
       throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
     }
+    tagOrder(res, orderId, started.runId);
     if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res
       .status(202)
@@ -131,6 +144,18 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
   return app;
 }
 
+/** Labelled by route pattern, not URL: one series per endpoint, however many orders. */
+function measureRequests(metrics: ApiMetrics) {
+  return (req: Request, res: express.Response, next: () => void) => {
+    const end = metrics.requestDuration.startTimer();
+    res.once('finish', () => {
+      const route = req.route?.path ?? 'unmatched';
+      end({ method: req.method, route: typeof route === 'string' ? route : 'unmatched', status_code: String(res.statusCode) });
+    });
+    next();
+  };
+}
+
 function requireJson(req: Request, _res: unknown, next: () => void): void {
   if (!req.is('application/json')) throw new HttpError(415, 'Content-Type must be application/json');
   next();
@@ -147,6 +172,7 @@ function readIdempotencyKey(req: Request): string | undefined {
 function readOrderId(req: Request): string {
   const orderId = orderIdSchema.safeParse(req.params.orderId);
   if (!orderId.success) throw new HttpError(404, 'Order not found');
+  tagOrder(req.res!, orderId.data);
   return orderId.data;
 }
 

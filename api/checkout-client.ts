@@ -10,8 +10,9 @@ import {
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
 import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution } from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
+import { workflowIdFor } from '../workflows/workflow-id';
 
-export const workflowIdFor = (orderId: string) => `order-${orderId}`;
+export { workflowIdFor };
 
 /** The order an Idempotency-Key stands for: the same key always names the same order. */
 export const orderIdForKey = (key: string) => `ord_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
@@ -108,6 +109,12 @@ export class CheckoutClient {
       if (orders.length >= limit) break;
     }
     return orders;
+  }
+
+  /** Sagas of this task queue still running, from Temporal's visibility store (what the in-flight gauge reports). */
+  async countInFlight(): Promise<number> {
+    const { count } = await this.client.workflow.count(`WorkflowType = "checkout" AND ExecutionStatus = "Running" AND TaskQueue = "${this.taskQueue}"`);
+    return count;
   }
 
   private async update(

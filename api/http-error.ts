@@ -38,7 +38,7 @@ export const notFound: RequestHandler = (req) => {
 };
 
 /** The last middleware: every error becomes JSON, and no stack trace ever leaves. */
-export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof HttpError) {
     res.status(err.status).json({ error: err.message, ...(err.issues && { issues: err.issues }) });
     return;
@@ -57,6 +57,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res.status(status).json({ error: STATUS_CODES[status] ?? 'Bad request' });
     return;
   }
-  console.error(`${req.method} ${req.originalUrl} failed:`, err);
+  // The request's log line (api/request-log.ts) carries it, at error level, with its stack.
+  res.err = err;
   res.status(500).json({ error: 'Internal server error' });
 };

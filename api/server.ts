@@ -1,7 +1,13 @@
+// Must stay the first import: see api/start-tracing.ts.
+import { tracing } from './start-tracing';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, operatorToken } from '../lib/config';
 import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
+import { logger } from '../lib/logger';
+import { createApiMetrics } from '../lib/metrics';
+import { serveMetrics } from '../lib/metrics-server';
+import { clientInterceptors } from '../lib/tracing';
 import { createServices } from '../services';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
@@ -12,10 +18,19 @@ async function main(): Promise<void> {
   const token = operatorToken(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    dataConverter: dataConverter(config),
+    interceptors: clientInterceptors(),
+  });
 
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, config.deadlines);
+  const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
+  const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({
-    checkouts: new CheckoutClient(client, config.temporal.taskQueue, config.deadlines),
+    checkouts,
+    metrics,
     services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     operatorToken: token,
@@ -27,12 +42,14 @@ async function main(): Promise<void> {
   });
 
   const server = app.listen(config.port, () => {
-    console.log(`API listening on http://127.0.0.1:${config.port}`);
+    logger.info({ url: `http://127.0.0.1:${config.port}`, metrics: metricsServer.url }, 'API listening');
   });
   const shutdown = () => {
+    metricsServer.close();
     server.close(async () => {
       await connection.close();
       await db.$disconnect();
+      await tracing?.shutdown();
       process.exit(0);
     });
   };
@@ -41,6 +58,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err);
+  logger.fatal({ err }, 'API failed');
   process.exit(1);
 });

@@ -95,6 +95,8 @@ export async function startApi(opts: { databaseUrl: string; temporalAddress: str
       TEMPORAL_TASK_QUEUE: opts.taskQueue,
       DB_POOL_SIZE: String(opts.poolSize),
       PORT: String(port),
+      // Any free port: a running npm start holds the default one.
+      API_METRICS_PORT: '0',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

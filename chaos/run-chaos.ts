@@ -82,6 +82,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         SHIPPING_SLA_SECONDS: '60',
         ORDER_TTL_SECONDS: '120',
         RATE_LIMIT_PER_MINUTE: '1000000',
+        // Any free ports: a running npm start holds the defaults.
+        API_METRICS_PORT: '0',
+        WORKER_METRICS_PORT: '0',
+        TEMPORAL_METRICS_PORT: '0',
         // A stream of its own, so that another stack on the same NATS cannot take its facts.
         NATS_STREAM: `CHAOS_${randomBytes(4).toString('hex')}`,
         OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,

@@ -60,6 +60,12 @@ const env = z.object({
     .optional(),
   // Origins the codec endpoint allows (CORS), comma-separated; the Temporal UI's by default.
   CODEC_CORS_ORIGINS: z.string().optional(),
+  // Metrics ports stay off the public API. 0 for the app ports picks a free one;
+  // 0 for TEMPORAL_METRICS_PORT turns the SDK core's exporter off.
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  API_METRICS_PORT: z.coerce.number().int().nonnegative().default(9463),
+  WORKER_METRICS_PORT: z.coerce.number().int().nonnegative().default(9464),
+  TEMPORAL_METRICS_PORT: z.coerce.number().int().nonnegative().default(9465),
 });
 
 /**
@@ -92,6 +98,7 @@ export type Config = {
   /** TEMPORAL_PAYLOAD_KEY and older keys; without a current key payloads are not encrypted. */
   payloadKeys: { current: PayloadKey; previous: PayloadKey[] } | undefined;
   codec: { port: number; authToken: string | undefined; corsOrigins: string[] };
+  metrics: { host: string; apiPort: number; workerPort: number; temporalCorePort: number };
 };
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -132,6 +139,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       authToken: e.CODEC_AUTH_TOKEN,
       corsOrigins: e.CODEC_CORS_ORIGINS ? e.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [],
     },
+    metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
   };
 }
 

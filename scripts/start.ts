@@ -163,6 +163,7 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
+  const metricsUrl = (port: number) => (port > 0 ? `http://127.0.0.1:${port}/metrics` : 'off');
   const body = JSON.stringify({
     customerId: 'cust_1',
     items: [{ sku: 'KB-001', quantity: 1 }],
@@ -178,6 +179,8 @@ async function main(): Promise<void> {
       `  Temporal UI:  ${uiUrl}`,
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       ...(codecUrl ? [`  Codec:        ${codecUrl} (payloads encrypted with key ${config.payloadKeys!.current.id}; the UI decrypts through it)`] : []),
+      `  Metrics:      API ${metricsUrl(config.metrics.apiPort)}, worker ${metricsUrl(config.metrics.workerPort)}, Temporal SDK ${metricsUrl(config.metrics.temporalCorePort)}`,
+      `  Traces:       ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://localhost:4318)'}`,
       // A configured token is a secret and stays out of the terminal; the dev default is public anyway.
       `  Operator:     ${token === DEV_OPERATOR_TOKEN ? `Authorization: Bearer ${token}` : 'Authorization: Bearer $OPERATOR_TOKEN'} (GET /orders, POST /orders/:id/resolve)`,
       `  NATS:         ${natsUrl.url} ${natsUrl.ok ? '(JetStream)' : '(NOT REACHABLE: notifications wait in the outbox)'}`,

@@ -1,4 +1,4 @@
-import { upsertSearchAttributes } from '@temporalio/workflow';
+import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
   CheckoutFailure,
   CheckoutState,
@@ -35,6 +35,8 @@ export class CheckoutProgress {
 
   set status(status: CheckoutStatus) {
     if (status === this.current) return;
+    // Not written again on replay: the SDK's workflow logger knows.
+    log.info('Checkout status changed', { from: this.current, status, ...(this.failure && { failedStep: this.failure.step, reason: this.failure.reason }) });
     this.current = status;
     upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
   }

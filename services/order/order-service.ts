@@ -90,6 +90,11 @@ export class OrderService {
     return order && toView(order);
   }
 
+  /** Facts in the outbox that the relay has not published yet: the backlog a metric reports. */
+  unpublishedFacts(): Promise<number> {
+    return this.db.outboxEvent.count({ where: { publishedAt: null } });
+  }
+
   /** Every order, for the invariant auditor (npm run audit). */
   async allOrders(): Promise<(OrderView & { createdAt: Date; updatedAt: Date })[]> {
     const rows = await this.db.order.findMany({ include: { lines: true }, orderBy: { createdAt: 'asc' } });

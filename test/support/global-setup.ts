@@ -7,6 +7,7 @@ import { startDevServer } from '../../scripts/dev-server';
 import { startNatsServer } from '../../scripts/nats-server';
 import { migrate } from '../../scripts/db/migrate';
 import { seedCatalog } from '../../scripts/db/seed';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
 import { databaseUrlFor, TEMPLATE_DB } from './databases';
 
 /**
@@ -21,7 +22,11 @@ export default async function globalSetup(): Promise<void> {
   await seedCatalog(templateUrl);
 
   const server = await startDevServer({ port: 0, uiPort: 0 });
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietLogger,
+  });
   const bundlePath = join(mkdtempSync(join(tmpdir(), 'checkout-test-')), 'workflow-bundle.js');
   await writeFile(bundlePath, bundle.code);
 

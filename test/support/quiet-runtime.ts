@@ -1,13 +1,9 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { logger, temporalLogger } from '../../lib/logger';
 import { keepWorkerLog } from './worker-logs';
 
-// Workers log every state change at INFO; in tests only warnings are printed.
-// Entries from INFO up are kept all the same, so a test can check what a real
-// worker would have logged (see test/security/no-card-numbers.test.ts).
-const printed = new DefaultLogger('WARN');
-Runtime.install({
-  logger: new DefaultLogger('INFO', (entry) => {
-    keepWorkerLog(entry);
-    printed.log(entry.level, entry.message, entry.meta);
-  }),
-});
+// The same path as the worker (Temporal's logs through lib/logger.ts's pino),
+// whose level in tests is WARN unless LOG_LEVEL says otherwise. Entries from
+// INFO up are kept all the same, so a test can check what a real worker would
+// have logged (see test/security/no-card-numbers.test.ts).
+Runtime.install({ logger: temporalLogger(logger, { level: 'INFO', onEntry: keepWorkerLog }) });

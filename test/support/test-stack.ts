@@ -6,6 +6,8 @@ import { loadConfig } from '../../lib/config';
 import { dataConverter as configuredDataConverter } from '../../lib/data-converter';
 import { createDb, type Db } from '../../lib/db';
 import { startMessaging, type Messaging } from '../../lib/messaging';
+import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
+import type { Tracing } from '../../lib/tracing';
 import { createServices, type ServiceSettings, type Services } from '../../services';
 import { createCheckoutWorker } from '../../worker';
 import { cloneTemplate, dropDatabase } from './databases';
@@ -16,6 +18,8 @@ export type TestStack = {
   client: Client;
   taskQueue: string;
   dbUrl: string;
+  /** The worker's application metrics (its registry is what the worker's /metrics serves). */
+  metrics: WorkerMetrics;
   stop(): Promise<void>;
 };
 
@@ -29,6 +33,7 @@ export async function startTestStack(
   opts: ServiceSettings & {
     worker?: boolean;
     messaging?: boolean;
+    tracing?: Tracing;
     /** For the client and the worker; by default the app's, from the environment (TEMPORAL_PAYLOAD_KEY encrypts). */
     dataConverter?: DataConverter;
   } = {},
@@ -42,6 +47,7 @@ export async function startTestStack(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', dataConverter });
 
+  const metrics = createWorkerMetrics();
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let nativeConnection: NativeConnection | undefined;
@@ -55,6 +61,8 @@ export async function startTestStack(
       settings: opts,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       dataConverter,
+      metrics,
+      tracing: opts.tracing,
     });
     running = worker.run();
   }
@@ -76,6 +84,7 @@ export async function startTestStack(
     client,
     taskQueue,
     dbUrl: database.url,
+    metrics,
     async stop() {
       worker?.shutdown();
       await running;
