@@ -93,7 +93,9 @@ export class CheckoutClient {
   async list(filter: { status?: CheckoutStatus; customerId?: string }, limit = 100): Promise<OrderSummary[]> {
     // Values are validated by the caller (a status enum, an id pattern), so
     // they cannot break out of the quoted literals.
-    const clauses = ['WorkflowType = "checkout"'];
+    // This deployment's orders only: another app on the namespace may use other
+    // payload keys, and its workflows are not ours to list.
+    const clauses = ['WorkflowType = "checkout"', `TaskQueue = "${this.taskQueue}"`];
     if (filter.status) clauses.push(`OrderStatus = "${filter.status}"`);
     if (filter.customerId) clauses.push(`CustomerId = "${filter.customerId}"`);
     const orders: OrderSummary[] = [];
