@@ -64,6 +64,8 @@ export async function startBenchDevServer(settings: DevServerSettings): Promise<
   const port = await freePort();
   const extraArgs = ['--headless'];
   for (const p of settings.sqlitePragmas ?? []) extraArgs.push('--sqlite-pragma', p);
+  // For experiments with server settings, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
+  extraArgs.push(...(process.env.BENCH_DEV_SERVER_ARGS?.split(' ').filter(Boolean) ?? []));
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable,
