@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { BusinessError, TransientError } from '../services/errors';
 import type { Attempted, FailureDetails } from '../workflows/checkout-types';
 
@@ -20,6 +21,9 @@ export async function toTemporal<T extends object>(call: () => Promise<T>): Prom
         type: err.code,
         nonRetryable: true,
         details: [{ ...err.details, ...details }],
+        // A declined card or an empty shelf is an answer, not a fault: the SDK
+        // then logs it at DEBUG instead of WARN and leaves it out of its failure metrics.
+        category: ApplicationFailureCategory.BENIGN,
       });
     }
     const message = err instanceof Error ? err.message : String(err);
