@@ -11,7 +11,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
 import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
-import { createServices, type ServiceSettings } from './services';
+import { createServices, type ServiceSettings, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
 type CheckoutWorkerOptions = {
@@ -20,6 +20,8 @@ type CheckoutWorkerOptions = {
   taskQueue: string;
   db: Db;
   settings?: ServiceSettings;
+  /** The services the activities call; built from db and settings if omitted. */
+  services?: Services;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** From dataConverter(config) in lib/data-converter.ts: encrypts payloads when a key is configured. */
@@ -32,7 +34,7 @@ type CheckoutWorkerOptions = {
 
 /** A worker that runs the checkout workflow and the services' activities. */
 export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worker> {
-  const services = createServices(opts.db, opts.settings);
+  const services = opts.services ?? createServices(opts.db, opts.settings);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -63,7 +65,8 @@ async function main(tracing: Tracing | undefined): Promise<void> {
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const metrics = createWorkerMetrics();
-  metrics.setOutboxBacklogSource(() => createServices(db, config).orders.unpublishedFacts());
+  const services = createServices(db, config);
+  metrics.setOutboxBacklogSource(() => services.orders.unpublishedFacts());
   const metricsServer = await serveMetrics(metrics.registry, workerPort, host);
   const worker = await createCheckoutWorker({
     connection,
@@ -71,11 +74,12 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     taskQueue: config.temporal.taskQueue,
     db,
     settings: config,
+    services,
     dataConverter: dataConverter(config),
     metrics,
     tracing,
   });
-  const sweeper = startReservationSweeper(createServices(db, config).inventory, {
+  const sweeper = startReservationSweeper(services.inventory, {
     everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
     log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
   });

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { backoffMs } from '../lib/backoff';
 import { BusinessError, TransientError } from '../services/errors';
 import type { Attempted, FailureDetails } from '../workflows/checkout-types';
 
@@ -38,11 +39,10 @@ export async function toTemporal<T extends object>(call: () => Promise<T>): Prom
  * Temporal's retry policy backs off exponentially but without jitter, so
  * sagas that failed together against a struggling provider would retry in
  * lockstep. For transient errors we pick the delay ourselves: exponential
- * from 500 ms, capped at 10 s, with "equal jitter" (half fixed, half random).
+ * from 500 ms, capped at 10 s, with jitter.
  */
 export function jitteredBackoff(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(500 * 2 ** (attempt - 1), 10_000);
-  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+  return backoffMs(attempt - 1, { baseMs: 500, maxMs: 10_000, random });
 }
 
 /**

@@ -1,16 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { audit } from '../audit/audit';
+import { sleep } from '../lib/backoff';
 import type { Violation } from '../audit/invariants';
 import { DEV_OPERATOR_TOKEN, loadConfig } from '../lib/config';
 import { createDb } from '../lib/db';
 import { migrate } from '../scripts/db/migrate';
 import { withScratchDatabase } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
-import { startDevServer, type DevServer } from '../scripts/dev-server';
+import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
 import { createServices } from '../services';
 import { ManagedProcess } from './managed-process';
 import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
@@ -248,17 +248,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(ms, 0)));
 
 /**
  * A seeded PRNG (mulberry32), so that a run's fault times can be reproduced

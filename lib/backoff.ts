@@ -1,7 +1,13 @@
-/** Exponential backoff with jitter, so that retries from many processes do not arrive in lockstep. */
-export function backoffMs(failures: number, { baseMs = 500, maxMs = 30_000 }: { baseMs?: number; maxMs?: number } = {}): number {
+/**
+ * Exponential backoff with "equal jitter" (half fixed, half random), so that
+ * retries from many processes do not arrive in lockstep.
+ */
+export function backoffMs(
+  failures: number,
+  { baseMs = 500, maxMs = 30_000, random = Math.random }: { baseMs?: number; maxMs?: number; random?: () => number } = {},
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(failures, 20));
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
 /** Resolves after ms, or at once when the signal aborts. */

@@ -27,6 +27,14 @@ const previousKeysSchema = z.string().transform((text, ctx) => {
   return keys;
 });
 
+/**
+ * A token for an Authorization: Bearer header: RFC 6750 b64token characters,
+ * as anything else could never arrive in one. Empty counts as unset, as
+ * `OPERATOR_TOKEN: ${OPERATOR_TOKEN:-}` in docker-compose.yml passes it.
+ */
+const bearerToken = (message: string) =>
+  z.union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, message)]).optional();
+
 const env = z.object({
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/checkout'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
@@ -43,11 +51,7 @@ const env = z.object({
   RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(3600),
   FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(1_000_000),
   NODE_ENV: z.string().optional(),
-  // RFC 6750 b64token characters: anything else could never arrive in an Authorization header.
-  // Empty counts as unset, as `OPERATOR_TOKEN: ${OPERATOR_TOKEN:-}` in docker-compose.yml passes it.
-  OPERATOR_TOKEN: z
-    .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token)')])
-    .optional(),
+  OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)').default('ORDERS'),
@@ -55,9 +59,7 @@ const env = z.object({
   TEMPORAL_PAYLOAD_KEY_PREVIOUS: previousKeysSchema.optional(),
   CODEC_PORT: z.coerce.number().int().nonnegative().default(8888),
   // `none` switches the codec endpoint's token check off (refused in production).
-  CODEC_AUTH_TOKEN: z
-    .union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, 'letters, digits and -._~+/ only (a Bearer token), or none')])
-    .optional(),
+  CODEC_AUTH_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token), or none'),
   // Origins the codec endpoint allows (CORS), comma-separated; the Temporal UI's by default.
   CODEC_CORS_ORIGINS: z.string().optional(),
   // Metrics ports stay off the public API. 0 for the app ports picks a free one;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startMessaging } from '../../lib/messaging';
+import { freePort } from '../../scripts/dev-server';
 import { startNatsServer } from '../../scripts/nats-server';
 import { eventually, useJetStream } from '../support/jetstream';
 import { uniqueId, useServiceDb } from '../support/service-db';
@@ -16,14 +16,6 @@ async function closeOrder(): Promise<string> {
   await ctx.services.orders.create({ orderId, customerId: 'cust_m', items: [{ sku: 'KB-001', quantity: 1 }] }, `${orderId}:create`);
   await ctx.services.orders.close(orderId, { status: 'COMPENSATED', failedStep: 'reserveInventory', reason: 'out_of_stock' }, `${orderId}:close`);
   return orderId;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 describe('messaging', () => {
