@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { Services } from '../services';
 import type { CheckoutClient } from './checkout-client';
-import { hashRequest, orderIdForKey } from './checkout-client';
+import { hashRequest, orderIdForKey, workflowIdFor } from './checkout-client';
 import { HttpError, errorHandler, notFound } from './http-error';
 import type { CheckoutStatus } from '../workflows/checkout-types';
 import type { UpdateOutcome } from './checkout-client';
@@ -114,7 +114,7 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
     res.json({
       ...saga,
       services: { payment, inventory, shipment, notifications },
-      links: { self: `/orders/${orderId}`, temporalUi: uiLink(`order-${orderId}`, runId) },
+      links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
     });
   });
 

@@ -10,7 +10,7 @@ import {
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
 import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution } from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
-import { workflowIdFor } from '../workflows/workflow-id';
+import { orderIdOfWorkflow, workflowIdFor } from '../workflows/workflow-id';
 
 export { workflowIdFor };
 
@@ -101,7 +101,7 @@ export class CheckoutClient {
     const orders: OrderSummary[] = [];
     for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
       orders.push({
-        orderId: wf.workflowId.replace(/^order-/, ''),
+        orderId: orderIdOfWorkflow(wf.workflowId) ?? wf.workflowId,
         workflowId: wf.workflowId,
         status: String(wf.typedSearchAttributes.get(ORDER_STATUS) ?? wf.status.name),
         customerId: wf.typedSearchAttributes.get(CUSTOMER_ID) ?? null,
