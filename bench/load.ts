@@ -20,6 +20,8 @@ export type LevelResult = {
   latencyMs: { p50: number; p95: number; p99: number; mean: number; max: number };
   postLatencyMs?: { p50: number; p95: number; p99: number };
   cpu: CpuReport;
+  /** The measured window on the monotonic clock, in µs: the clock of V8's CPU profiles (see profile.ts). */
+  windowUs: [number, number];
   /** CPU ms per completed saga, per process. */
   cpuMsPerSaga: Record<string, number>;
 };
@@ -62,9 +64,11 @@ export async function runLevel(opts: {
   const loops = Array.from({ length: opts.concurrency }, loop);
   await sleep(opts.warmupSeconds * 1000);
   const before = snapshot(opts.watched());
+  const windowStart = monotonicUs();
   phase = 'measure';
   await sleep(opts.seconds * 1000);
   phase = 'stop';
+  const windowEnd = monotonicUs();
   const after = snapshot(opts.watched());
   // A saga stuck in retries must not hang the run: give the rest a minute, then go on.
   let unfinished = 0;
@@ -93,6 +97,7 @@ export async function runLevel(opts: {
     latencyMs: stats(latencies),
     postLatencyMs: posts.length ? stats(posts) : undefined,
     cpu,
+    windowUs: [windowStart, windowEnd],
     cpuMsPerSaga: Object.fromEntries(Object.entries(cpu.ms).map(([k, v]) => [k, completed ? round(v / completed, 2) : 0])),
   };
 }
@@ -103,5 +108,7 @@ function stats(xs: number[]) {
   const mean = s.length ? round(s.reduce((a, b) => a + b, 0) / s.length, 1) : 0;
   return { p50: q(0.5), p95: q(0.95), p99: q(0.99), mean, max: s.length ? round(s[s.length - 1]!, 1) : 0 };
 }
+
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -10,11 +10,13 @@
 // like DB_POOL_SIZE) --db-filename (persist the dev server to SQLite)
 // --sqlite-pragma K=V --max-wft N --max-act N --wft-polls N --act-polls N
 // --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
+// --profile: the same run under V8's CPU profiler, summarised per measured window
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Breakdown } from './breakdown';
+import { runProfiled, summarizeProfiles } from './profile';
 import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
@@ -39,6 +41,7 @@ type Args = {
   leverOnly?: string[];
   out?: string;
   keepDb: boolean;
+  profile: boolean;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -46,7 +49,7 @@ function parseArgs(argv: string[]): Args {
     seconds: 20,
     warmup: 5,
     levels: [1, 10, 50],
-    systems: ['inprocess', 'temporal', 'temporal-tuned', 'api'],
+    systems: ['inprocess', 'temporal', 'temporal-tuned', 'temporal-floor', 'api'],
     peers: false,
     levers: false,
     leverLevels: [50],
@@ -57,6 +60,7 @@ function parseArgs(argv: string[]): Args {
     sqlitePragmas: [],
     tuning: {},
     keepDb: false,
+    profile: false,
   };
   const nums = (v: string) => v.split(',').map(Number);
   for (let i = 0; i < argv.length; i++) {
@@ -87,6 +91,7 @@ function parseArgs(argv: string[]): Args {
       case '--lever-only': a.leverOnly = val().split(';'); break;
       case '--out': a.out = val(); break;
       case '--keep-db': a.keepDb = true; break;
+      case '--profile': a.profile = true; break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }
@@ -108,7 +113,8 @@ type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?:
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  if (args.profile && !process.env.BENCH_PROFILE_DIR) return profiled(args);
+  Runtime.install({ logger: new DefaultLogger(process.env.BENCH_LOG_LEVEL === 'WARN' ? 'WARN' : 'ERROR') });
   const tag = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '_').toLowerCase();
   const dbName = `checkout_bench_${tag}`;
   const dataDir = path.join(ROOT, '.data', 'bench');
@@ -122,7 +128,7 @@ async function main(): Promise<void> {
   const dbUrl = await createBenchDatabase(dbName);
   const dbNames = [dbName, `${dbName}_dbos`];
 
-  const needsTemporal = args.systems.some((s) => s === 'temporal' || s === 'api') || args.levers;
+  const needsTemporal = args.systems.some((s) => s.startsWith('temporal') || s === 'api') || args.levers;
   const servers = new Map<string, BenchDevServer>();
   const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
     const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [] });
@@ -179,6 +185,14 @@ async function main(): Promise<void> {
         variant: `local activities, eager start, pool ${args.pool}`,
         make: async () =>
           temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: true, eager: true, tuning: mainVariant.tuning, mode: '5step' }),
+      });
+    } else if (system === 'temporal-floor') {
+      // The tuned run with steps that do nothing: what Temporal alone costs here, the ceiling for any service.
+      systems.push({
+        name: 'Temporal 5-step, no-op steps (engine floor)',
+        variant: `local activities, eager start`,
+        make: async () =>
+          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: true, eager: true, tuning: mainVariant.tuning, mode: '5step', noopSteps: true }),
       });
     } else if (system === 'temporal' || system === 'api') {
       const name = system === 'temporal' ? 'Temporal 5-step' : 'Temporal full checkout (POST /orders)';
@@ -266,6 +280,17 @@ async function main(): Promise<void> {
   for (const [name, msg] of Object.entries(failures)) console.log(`NOT MEASURED: ${name}: ${msg}`);
   console.log(`orders in the database by status: ${JSON.stringify(check)}`);
   console.log(`figures: ${path.relative(process.cwd(), outFile)}`);
+}
+
+/** The same run under the CPU profiler, then where each JS thread's time went in each measured window. */
+async function profiled(args: Args): Promise<void> {
+  const dir = path.join(ROOT, '.data', 'bench', `profile-${Date.now()}`);
+  const out = args.out ?? path.join(dir, 'figures.json');
+  await runProfiled([...process.argv.slice(2), '--out', out], dir);
+  const figures = JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] };
+  const windows = figures.rows.map((r) => ({ label: `${r.system}${r.variant ? ` [${r.variant}]` : ''} C=${r.level.concurrency} (${r.level.perSecond}/s)`, windowUs: r.level.windowUs }));
+  console.log(`\nCPU profile of the bench process, per measured window (profiles in ${path.relative(process.cwd(), dir)}):`);
+  console.log(summarizeProfiles(dir, windows));
 }
 
 function describeVariant(a: Args): string {

@@ -11,7 +11,7 @@ import type { Watched } from './cpu';
 import type { RunOne } from './load';
 import { countryFor, runBenchSaga } from './saga';
 import { startApi, type BenchDevServer } from './stack';
-import { createBenchActivities } from './temporal-activities';
+import { createBenchActivities, createNoopBenchActivities } from './temporal-activities';
 import { benchSaga } from './temporal-workflows';
 import { BENCH_CUSTOMER, benchSteps } from './workload';
 
@@ -63,6 +63,8 @@ export type TemporalOptions = {
   tuning: WorkerTuning;
   /** '5step': benchSaga started by the Temporal client; 'api': the real checkout, started by POST /orders. */
   mode: '5step' | 'api';
+  /** The 5 steps do nothing (see createNoopBenchActivities): the engine's own cost. */
+  noopSteps?: boolean;
 };
 
 /**
@@ -80,7 +82,7 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
     namespace: 'default',
     taskQueue,
     workflowBundle: opts.bundle,
-    activities: { ...createCheckoutActivities(services), ...createBenchActivities(services) },
+    activities: { ...createCheckoutActivities(services), ...(opts.noopSteps ? createNoopBenchActivities() : createBenchActivities(services)) },
     ...opts.tuning,
   });
   const running = worker.run();
