@@ -9,7 +9,11 @@ export function createDb(databaseUrl: string, poolSize = 10): Db {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
 }
 
-/** Postgres unique_violation, surfaced by Prisma as P2002. */
+type PrismaError = { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } };
+
+/** Postgres unique_violation: P2002 from a model query, P2010 with the driver's kind from a raw one. */
 export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: string }).code === 'P2002';
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, meta } = err as PrismaError;
+  return code === 'P2002' || (code === 'P2010' && meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation');
 }

@@ -41,7 +41,8 @@ export class InventoryService {
 
   /** Current catalog prices for the items; an unknown SKU is a business failure. */
   async quote(items: LineItem[]): Promise<PricedLine[]> {
-    const products = await this.db.product.findMany({ where: { sku: { in: items.map((i) => i.sku) } } });
+    const products = await this.db.$queryRaw<{ sku: string; price: number }[]>`
+      SELECT sku, price FROM inventory.products WHERE sku = ANY(${items.map((i) => i.sku)}::text[])`;
     const priceOf = new Map(products.map((p) => [p.sku, p.price]));
     return items.map((item) => {
       const unitPrice = priceOf.get(item.sku);
@@ -51,41 +52,41 @@ export class InventoryService {
   }
 
   async reserve(orderId: string, items: LineItem[], idempotencyKey: string): Promise<ReservationView> {
-    try {
-      return await this.db.$transaction(async (tx) => {
-        const existing = await tx.reservation.findUnique({ where: { orderId }, include: { lines: true } });
-        if (existing) return replayReserve(existing, idempotencyKey);
-
-        // Locking rows in SKU order means two multi-item orders can't deadlock.
-        for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
-          // The stock check and the decrement are one statement, so concurrent
-          // orders can never oversell; the CHECK (available >= 0) backs it up.
-          const { count } = await tx.product.updateMany({
-            where: { sku: item.sku, available: { gte: item.quantity } },
-            data: { available: { decrement: item.quantity }, reserved: { increment: item.quantity } },
-          });
-          if (count === 0) throw await stockFailure(tx, item);
-        }
-        const created = await tx.reservation.create({
-          data: {
-            orderId,
-            idempotencyKey,
-            status: 'HELD',
-            expiresAt: new Date(Date.now() + this.reservationTtlSeconds * 1000),
-            lines: { create: items },
-          },
-          include: { lines: true },
-        });
-        return toView(created);
-      });
-    } catch (err) {
-      // A concurrent call with the same order won the race; its transaction
-      // committed and ours rolled back, so answer with what it wrote.
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
-      if (!winner) throw keyReused(idempotencyKey);
-      return replayReserve(winner, idempotencyKey);
-    }
+    const expiresAt = new Date(Date.now() + this.reservationTtlSeconds * 1000);
+    const created = await this.db.$transaction(async (tx) => {
+      // The reservation first: if the order (or the key) has one already, this
+      // writes nothing and the call is a replay. A concurrent twin waits here
+      // on the unique index until ours commits or rolls back.
+      const [{ inserted }] = await tx.$queryRaw<[{ inserted: number }]>`
+        WITH held AS (
+          INSERT INTO inventory.reservations (order_id, idempotency_key, status, expires_at, updated_at)
+          VALUES (${orderId}, ${idempotencyKey}, 'HELD', ${expiresAt}, now())
+          ON CONFLICT DO NOTHING
+          RETURNING order_id
+        ), held_lines AS (
+          INSERT INTO inventory.reservation_lines (order_id, sku, quantity)
+          SELECT held.order_id, line.sku, line.quantity
+          FROM held, unnest(${items.map((i) => i.sku)}::text[], ${items.map((i) => i.quantity)}::int[]) AS line(sku, quantity)
+        )
+        SELECT count(*)::int AS inserted FROM held`;
+      if (inserted === 0) return false;
+      // Locking rows in SKU order means two multi-item orders can't deadlock.
+      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+        // The stock check and the decrement are one statement, so concurrent
+        // orders can never oversell; the CHECK (available >= 0) backs it up.
+        // Throwing rolls the reservation back with the stock.
+        const updated = await tx.$executeRaw`
+          UPDATE inventory.products
+          SET available = available - ${item.quantity}, reserved = reserved + ${item.quantity}
+          WHERE sku = ${item.sku} AND available >= ${item.quantity}`;
+        if (updated === 0) throw await stockFailure(tx, item);
+      }
+      return true;
+    });
+    if (created) return { orderId, status: 'HELD', items, expiresAt };
+    const existing = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+    if (!existing) throw keyReused(idempotencyKey);
+    return replayReserve(existing, idempotencyKey);
   }
 
   /** Compensation: return held stock. Safe to repeat, and safe before any reserve. */
@@ -186,15 +187,20 @@ export class InventoryService {
   private async settleOnce(orderId: string, settleKey: string, to: 'RELEASED' | 'COMMITTED'): Promise<ReservationView> {
     return this.db.$transaction(async (tx) => {
       // FOR UPDATE serializes a release racing a commit of the same order.
-      await tx.$executeRaw`SELECT 1 FROM inventory.reservations WHERE order_id = ${orderId} FOR UPDATE`;
-      const row = await tx.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+      const [row] = await tx.$queryRaw<ReservationRow[]>`
+        SELECT r.order_id AS "orderId", r.idempotency_key AS "idempotencyKey", r.status::text AS status,
+               r.settle_key AS "settleKey", r.expires_at AS "expiresAt", r.created_at AS "createdAt", r.updated_at AS "updatedAt",
+               COALESCE((SELECT json_agg(json_build_object('orderId', l.order_id, 'sku', l.sku, 'quantity', l.quantity) ORDER BY l.sku)
+                         FROM inventory.reservation_lines l WHERE l.order_id = r.order_id), '[]') AS lines
+        FROM inventory.reservations r
+        WHERE r.order_id = ${orderId}
+        FOR UPDATE OF r`;
       if (!row) {
         if (to === 'COMMITTED') throw new BusinessError('reservation_not_found', `No reservation for order ${orderId}`);
-        const tombstone = await tx.reservation.create({
-          data: { orderId, idempotencyKey: settleKey, settleKey, status: 'RELEASED' },
-          include: { lines: true },
-        });
-        return toView(tombstone);
+        await tx.$executeRaw`
+          INSERT INTO inventory.reservations (order_id, idempotency_key, settle_key, status, updated_at)
+          VALUES (${orderId}, ${settleKey}, ${settleKey}, 'RELEASED', now())`;
+        return { orderId, status: 'RELEASED', items: [], expiresAt: null };
       }
       if (row.status === to) return toView(row);
       // The sweeper already gave the stock back: nothing is left to release.
@@ -202,21 +208,22 @@ export class InventoryService {
       if (row.status !== 'HELD') {
         throw new BusinessError('reservation_settled', `Reservation for order ${orderId} is already ${row.status}`);
       }
-      for (const line of [...row.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        await tx.product.update({
-          where: { sku: line.sku },
-          data:
-            to === 'RELEASED'
-              ? { available: { increment: line.quantity }, reserved: { decrement: line.quantity } }
-              : { sold: { increment: line.quantity }, reserved: { decrement: line.quantity } },
-        });
+      // Lines come sorted by SKU: the same lock order as reserve().
+      for (const line of row.lines) {
+        if (to === 'RELEASED') {
+          await tx.$executeRaw`
+            UPDATE inventory.products SET available = available + ${line.quantity}, reserved = reserved - ${line.quantity}
+            WHERE sku = ${line.sku}`;
+        } else {
+          await tx.$executeRaw`
+            UPDATE inventory.products SET sold = sold + ${line.quantity}, reserved = reserved - ${line.quantity}
+            WHERE sku = ${line.sku}`;
+        }
       }
-      const updated = await tx.reservation.update({
-        where: { orderId },
-        data: { status: to, settleKey },
-        include: { lines: true },
-      });
-      return toView(updated);
+      await tx.$executeRaw`
+        UPDATE inventory.reservations SET status = ${to}::inventory."ReservationStatus", settle_key = ${settleKey}, updated_at = now()
+        WHERE order_id = ${orderId}`;
+      return toView({ ...row, status: to, settleKey });
     });
   }
 }

@@ -1,9 +1,8 @@
 import type { Db } from '../../lib/db';
-import { isUniqueViolation } from '../../lib/db';
 import type { Order, OrderLine } from '../../generated/prisma/client';
 import { BusinessError, keyReused } from '../errors';
 import type { InventoryService, LineItem } from '../inventory/inventory-service';
-import { recordOrderClosed } from './outbox';
+import { orderClosedFact } from './outbox';
 
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
 export type OrderOutcome =
@@ -32,57 +31,64 @@ export class OrderService {
   ) {}
 
   async create(order: NewOrder, idempotencyKey: string): Promise<OrderView> {
-    const existing = await this.find(order.orderId);
-    if (existing) return replayCreate(existing, idempotencyKey);
-
     const lines = await this.inventory.quote(order.items);
     const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-    try {
-      return toView(
-        await this.db.order.create({
-          data: {
-            id: order.orderId,
-            customerId: order.customerId,
-            currency: order.currency ?? 'USD',
-            total,
-            idempotencyKey,
-            lines: { create: lines },
-          },
-          include: { lines: true },
-        }),
-      );
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await this.find(order.orderId);
-      if (!winner) throw keyReused(idempotencyKey);
-      return replayCreate(winner, idempotencyKey);
+    const currency = order.currency ?? 'USD';
+    // One statement writes the order and its lines, or, when the order or the
+    // key exists already (a retry, or a concurrent twin), nothing at all.
+    const [{ inserted }] = await this.db.$queryRaw<[{ inserted: number }]>`
+      WITH new_order AS (
+        INSERT INTO orders.orders (id, customer_id, total, currency, idempotency_key, updated_at)
+        VALUES (${order.orderId}, ${order.customerId}, ${total}, ${currency}, ${idempotencyKey}, now())
+        ON CONFLICT DO NOTHING
+        RETURNING id
+      ), new_lines AS (
+        INSERT INTO orders.order_lines (order_id, sku, quantity, unit_price)
+        SELECT new_order.id, line.sku, line.quantity, line.unit_price
+        FROM new_order, unnest(${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int[])
+          AS line(sku, quantity, unit_price)
+      )
+      SELECT count(*)::int AS inserted FROM new_order`;
+    if (inserted === 1) {
+      return { orderId: order.orderId, customerId: order.customerId, status: 'PENDING', total, currency, items: lines, failure: null };
     }
+    const existing = await this.find(order.orderId);
+    if (!existing) throw keyReused(idempotencyKey);
+    return replayCreate(existing, idempotencyKey);
   }
 
   /**
    * Records how the order ended, and the fact that it did (for the outbox) in
-   * the same transaction. The first outcome wins: closing again with the same
+   * the same statement. The first outcome wins: closing again with the same
    * outcome is a no-op, so the call can be retried freely.
    */
   async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
-    const failure =
-      outcome.status === 'COMPLETED' ? {} : { failedStep: outcome.failedStep, failureReason: outcome.reason };
-    await this.db.$transaction(async (tx) => {
-      // Only a PENDING order can be closed; the conditional update makes that atomic,
-      // and only the call that closed it writes the fact, so a retry writes nothing.
-      const { count } = await tx.order.updateMany({
-        where: { id: orderId, status: 'PENDING' },
-        data: { status: outcome.status, settleKey: idempotencyKey, ...failure },
-      });
-      if (count === 0) return;
-      const closed = await tx.order.findUniqueOrThrow({ where: { id: orderId } });
-      await recordOrderClosed(tx, { ...closed, status: outcome.status });
-    });
+    const failure = outcome.status === 'COMPLETED' ? { failedStep: null, failureReason: null } : { failedStep: outcome.failedStep, failureReason: outcome.reason };
     const order = await this.find(orderId);
-    if (order && order.status !== outcome.status) {
-      throw new BusinessError('order_closed', `Order ${orderId} is already ${order.status}`);
+    if (order?.status === 'PENDING') {
+      // The fact is built from the order as read: what it reports (customer,
+      // total, outcome) cannot change between the read and the update.
+      const fact = orderClosedFact({ ...order, ...failure, status: outcome.status });
+      // Only a PENDING order can be closed; the conditional update makes that
+      // atomic, and the fact is written only if this statement closed it.
+      const written = await this.db.$executeRaw`
+        WITH closed AS (
+          UPDATE orders.orders
+          SET status = ${outcome.status}::orders."OrderStatus", settle_key = ${idempotencyKey},
+              failed_step = ${failure.failedStep}, failure_reason = ${failure.failureReason}, updated_at = now()
+          WHERE id = ${orderId} AND status = 'PENDING'
+          RETURNING id
+        )
+        INSERT INTO orders.outbox (id, order_id, type, payload)
+        SELECT ${fact.eventId}, closed.id, ${fact.type}, ${JSON.stringify(fact)}::jsonb FROM closed`;
+      if (written === 1) return toView({ ...order, ...failure, status: outcome.status });
     }
-    return order && toView(order);
+    // A retry, or another outcome got there first.
+    const closed = order?.status === 'PENDING' ? await this.find(orderId) : order;
+    if (closed && closed.status !== outcome.status) {
+      throw new BusinessError('order_closed', `Order ${orderId} is already ${closed.status}`);
+    }
+    return closed && toView(closed);
   }
 
   async orderFor(orderId: string): Promise<OrderView | null> {
@@ -101,8 +107,18 @@ export class OrderService {
     return rows.map((row) => ({ ...toView(row), createdAt: row.createdAt, updatedAt: row.updatedAt }));
   }
 
-  private find(orderId: string): Promise<OrderRow | null> {
-    return this.db.order.findUnique({ where: { id: orderId }, include: { lines: true } });
+  /** The order with its lines, in one round trip. */
+  private async find(orderId: string): Promise<OrderRow | null> {
+    const rows = await this.db.$queryRaw<OrderRow[]>`
+      SELECT o.id, o.customer_id AS "customerId", o.status::text AS status, o.total, o.currency,
+             o.failed_step AS "failedStep", o.failure_reason AS "failureReason",
+             o.idempotency_key AS "idempotencyKey", o.settle_key AS "settleKey",
+             o.created_at AS "createdAt", o.updated_at AS "updatedAt",
+             COALESCE((SELECT json_agg(json_build_object('orderId', l.order_id, 'sku', l.sku, 'quantity', l.quantity, 'unitPrice', l.unit_price) ORDER BY l.sku)
+                       FROM orders.order_lines l WHERE l.order_id = o.id), '[]') AS lines
+      FROM orders.orders o
+      WHERE o.id = ${orderId}`;
+    return rows[0] ?? null;
   }
 }
 

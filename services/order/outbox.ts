@@ -3,15 +3,15 @@
 // committed. Publishing is the relay's job (outbox-relay.ts), never the writer's:
 // a broker that is down must not fail, or slow, closing an order.
 import { randomUUID } from 'node:crypto';
-import type { Order, Prisma } from '../../generated/prisma/client';
+import type { Order } from '../../generated/prisma/client';
 import { eventTypeFor, orderClosedFactSchema, type OrderClosedFact } from './order-events';
 
-type Tx = Prisma.TransactionClient;
 type ClosedOrder = Pick<Order, 'id' | 'customerId' | 'total' | 'currency' | 'failedStep' | 'failureReason'> & {
   status: OrderClosedFact['status'];
 };
 
-export async function recordOrderClosed(tx: Tx, order: ClosedOrder): Promise<OrderClosedFact> {
+/** The fact that the order closed, for the outbox row that the closing statement writes (see OrderService.close). */
+export function orderClosedFact(order: ClosedOrder): OrderClosedFact {
   // Parsed on the way in too: a fact we could not consume must not be stored.
   const fact = orderClosedFactSchema.parse({
     version: 1,
@@ -25,6 +25,5 @@ export async function recordOrderClosed(tx: Tx, order: ClosedOrder): Promise<Ord
     currency: order.currency,
     failure: order.failedStep && order.failureReason ? { step: order.failedStep, reason: order.failureReason } : null,
   } satisfies OrderClosedFact);
-  await tx.outboxEvent.create({ data: { id: fact.eventId, orderId: fact.orderId, type: fact.type, payload: fact } });
   return fact;
 }

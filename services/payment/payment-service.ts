@@ -1,8 +1,9 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
+import { randomUUID } from 'node:crypto';
 import type { LedgerEntryKind, Payment, PaymentStatus, Prisma } from '../../generated/prisma/client';
 import { BusinessError, TransientError, keyReused } from '../errors';
-import { type LedgerEntry, entriesFor, isRecorded, record } from './ledger';
+import { PAYMENT_COLUMNS, type LedgerEntry, type Recorded, entriesFor, isReplay, move } from './ledger';
 import { FLAKY_FAILURES, TEST_TOKENS, declineCodeFor, rejectsReversal } from './test-tokens';
 
 /** Amounts are integer minor units (cents) of an ISO 4217 currency. */
@@ -46,36 +47,36 @@ export class PaymentService {
     checkRequest(req);
     // Before calling the provider: a retry of a call that already went through
     // (even one whose response was lost) must neither reach it nor write again.
-    const existing = await this.db.payment.findUnique({ where: { orderId: req.orderId } });
+    const existing = await this.paymentOf(req.orderId);
     if (existing) return replayAuthorize(existing, req, idempotencyKey);
 
     const call = await this.callProvider(req.token, idempotencyKey);
     const declineCode = declineCodeFor(req.token);
-    let payment: Payment;
+    let payment: Payment | undefined;
     try {
-      payment = await this.db.$transaction(async (tx) => {
-        const created = await tx.payment.create({
-          data: {
-            orderId: req.orderId,
-            idempotencyKey,
-            token: req.token,
-            amount: req.amount,
-            currency: req.currency,
-            status: declineCode ? 'DECLINED' : 'AUTHORIZED',
-            declineCode,
-            holdSeconds: declineCode ? null : req.holdSeconds,
-            expiresAt: declineCode ? null : addSeconds(this.now(), req.holdSeconds),
-          },
-        });
-        // A decline moves no money, so it has no ledger entry.
-        if (!declineCode) await record(tx, created, 'AUTHORIZE', idempotencyKey);
-        return created;
-      });
+      // One statement: the payment and its ledger entry (a decline moves no
+      // money, so it has none). When the order has a payment already (a
+      // concurrent retry, or a compensation's tombstone), it writes nothing.
+      [payment] = await this.db.$queryRaw<Payment[]>`
+        WITH created AS (
+          INSERT INTO payments.payments (id, order_id, idempotency_key, token, amount, currency, status, decline_code, hold_seconds, expires_at, updated_at)
+          VALUES (${randomUUID()}, ${req.orderId}, ${idempotencyKey}, ${req.token}, ${req.amount}, ${req.currency},
+                  ${declineCode ? 'DECLINED' : 'AUTHORIZED'}::payments."PaymentStatus", ${declineCode},
+                  ${declineCode ? null : req.holdSeconds}::int, ${declineCode ? null : addSeconds(this.now(), req.holdSeconds)}::timestamp(3), now())
+          ON CONFLICT DO NOTHING
+          RETURNING *
+        ), entry AS (
+          INSERT INTO payments.ledger_entries (payment_id, order_id, kind, amount, currency, idempotency_key)
+          SELECT id, order_id, 'AUTHORIZE', amount, currency, idempotency_key FROM created WHERE status = 'AUTHORIZED'
+        )
+        SELECT ${PAYMENT_COLUMNS} FROM created`;
     } catch (err) {
-      // A concurrent retry of the same call, or a compensation's tombstone, got
-      // there first: answer with what it wrote. One authorization only.
+      // The key moved another order's money already: the ledger refused it.
       if (!isUniqueViolation(err)) throw err;
-      const winner = await this.db.payment.findUnique({ where: { orderId: req.orderId } });
+    }
+    if (!payment) {
+      // Someone else's payment is there: answer with what it wrote. One authorization only.
+      const winner = await this.paymentOf(req.orderId);
       if (!winner) throw keyReused(idempotencyKey);
       return replayAuthorize(winner, req, idempotencyKey);
     }
@@ -96,9 +97,7 @@ export class PaymentService {
   async capture(orderId: string, idempotencyKey: string): Promise<PaymentView> {
     return this.transition(orderId, idempotencyKey, ['CAPTURE'], async (tx, payment) => {
       if (payment?.status === 'CAPTURED') return payment;
-      const held = this.liveHold(orderId, payment);
-      await record(tx, held, 'CAPTURE', idempotencyKey);
-      return tx.payment.update({ where: { id: held.id }, data: { status: 'CAPTURED' } });
+      return move(tx, this.liveHold(orderId, payment), 'CAPTURE', idempotencyKey, { status: 'CAPTURED' });
     });
   }
 
@@ -106,8 +105,7 @@ export class PaymentService {
   async renew(orderId: string, idempotencyKey: string): Promise<PaymentView> {
     return this.transition(orderId, idempotencyKey, ['RENEW'], async (tx, payment) => {
       const held = this.liveHold(orderId, payment);
-      await record(tx, held, 'RENEW', idempotencyKey);
-      return tx.payment.update({ where: { id: held.id }, data: { expiresAt: addSeconds(held.expiresAt!, held.holdSeconds!) } });
+      return move(tx, held, 'RENEW', idempotencyKey, { expiresAt: addSeconds(held.expiresAt!, held.holdSeconds!) });
     });
   }
 
@@ -127,8 +125,13 @@ export class PaymentService {
   }
 
   async paymentFor(orderId: string): Promise<PaymentView | null> {
-    const payment = await this.db.payment.findUnique({ where: { orderId } });
+    const payment = await this.paymentOf(orderId);
     return payment && toView(payment);
+  }
+
+  private async paymentOf(orderId: string): Promise<Payment | null> {
+    const [payment] = await this.db.$queryRaw<Payment[]>`SELECT ${PAYMENT_COLUMNS} FROM payments.payments WHERE order_id = ${orderId}`;
+    return payment ?? null;
   }
 
   /** Every payment with its movements, oldest first, for the invariant auditor. */
@@ -150,9 +153,11 @@ export class PaymentService {
   private async undo(orderId: string, idempotencyKey: string, only: Remedy | null): Promise<PaymentView> {
     return this.transition(orderId, idempotencyKey, only ? [only] : ['VOID', 'REFUND'], async (tx, payment) => {
       if (!payment) {
-        return tx.payment.create({
-          data: { orderId, idempotencyKey, token: null, amount: 0, currency: NO_CURRENCY, status: 'VOIDED' },
-        });
+        const [tombstone] = await tx.$queryRaw<[Payment]>`
+          INSERT INTO payments.payments (id, order_id, idempotency_key, token, amount, currency, status, updated_at)
+          VALUES (${randomUUID()}, ${orderId}, ${idempotencyKey}, NULL, 0, ${NO_CURRENCY}, 'VOIDED', now())
+          RETURNING ${PAYMENT_COLUMNS}`;
+        return tombstone;
       }
       const remedy = REMEDY[payment.status];
       if (!remedy) return payment;
@@ -163,8 +168,7 @@ export class PaymentService {
       if (rejectsReversal(payment.token)) {
         throw new BusinessError('reversal_rejected', `Payment provider refused to ${remedy.toLowerCase()} the payment for order ${orderId}`);
       }
-      await record(tx, payment, remedy, idempotencyKey);
-      return tx.payment.update({ where: { id: payment.id }, data: { status: remedy === 'VOID' ? 'VOIDED' : 'REFUNDED' } });
+      return move(tx, payment, remedy, idempotencyKey, { status: remedy === 'VOID' ? 'VOIDED' : 'REFUNDED' });
     });
   }
 
@@ -180,10 +184,17 @@ export class PaymentService {
   ): Promise<PaymentView> {
     const once = () =>
       this.db.$transaction(async (tx) => {
-        await tx.$executeRaw`SELECT 1 FROM payments.payments WHERE order_id = ${orderId} FOR UPDATE`;
-        const payment = await tx.payment.findUnique({ where: { orderId } });
-        if (payment && (await isRecorded(tx, idempotencyKey, orderId, kinds))) return toView(payment);
-        return toView(await change(tx, payment));
+        // The payment, locked, and what this key already did, in one round trip.
+        const [locked] = await tx.$queryRaw<(Payment & { recorded: Recorded })[]>`
+          SELECT ${PAYMENT_COLUMNS},
+                 (SELECT json_build_object('orderId', e.order_id, 'kind', e.kind)
+                  FROM payments.ledger_entries e WHERE e.idempotency_key = ${idempotencyKey}) AS recorded
+          FROM payments.payments
+          WHERE order_id = ${orderId}
+          FOR UPDATE`;
+        const { recorded, ...payment } = locked ?? { recorded: null };
+        if (locked && isReplay(recorded, idempotencyKey, orderId, kinds)) return toView(payment as Payment);
+        return toView(await change(tx, locked ? (payment as Payment) : null));
       });
     try {
       return await once();
@@ -218,11 +229,10 @@ export class PaymentService {
    * and a test can see that a retry never reached the provider.
    */
   private async callProvider(token: string, idempotencyKey: string): Promise<number> {
-    const { calls } = await this.db.providerCall.upsert({
-      where: { idempotencyKey },
-      create: { idempotencyKey, calls: 1 },
-      update: { calls: { increment: 1 }, lastCalledAt: new Date() },
-    });
+    const [{ calls }] = await this.db.$queryRaw<[{ calls: number }]>`
+      INSERT INTO payments.provider_calls (idempotency_key, calls) VALUES (${idempotencyKey}, 1)
+      ON CONFLICT (idempotency_key) DO UPDATE SET calls = provider_calls.calls + 1, last_called_at = now()
+      RETURNING calls`;
     if (token === TEST_TOKENS.FLAKY && calls <= FLAKY_FAILURES) {
       throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     }

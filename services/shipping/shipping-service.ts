@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../lib/db';
-import { isUniqueViolation } from '../../lib/db';
-import type { Shipment } from '../../generated/prisma/client';
+import { Prisma, type Shipment } from '../../generated/prisma/client';
 import { BusinessError, TransientError, keyReused } from '../errors';
 
 export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
@@ -15,6 +14,8 @@ export const UNREACHABLE_POSTAL_CODE = '00000';
 export const SLOW_POSTAL_CODE = '00001';
 export const SLOW_FAILURES = 3;
 const CARRIER = 'FAKE-EXPRESS';
+const SHIPMENT_COLUMNS = Prisma.sql`order_id AS "orderId", idempotency_key AS "idempotencyKey", status::text AS status,
+  tracking_number AS "trackingNumber", carrier, country, cancel_key AS "cancelKey", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
  * A fake carrier: books shipments, returns tracking numbers, and has bad days
@@ -28,7 +29,7 @@ export class ShippingService {
   ) {}
 
   async createShipment(orderId: string, address: Address, idempotencyKey: string): Promise<ShipmentView> {
-    const existing = await this.db.shipment.findUnique({ where: { orderId } });
+    const existing = await this.shipmentOf(orderId);
     if (existing) return replayCreate(existing, idempotencyKey);
 
     if (address.country.toUpperCase() === REJECTED_COUNTRY) {
@@ -38,24 +39,14 @@ export class ShippingService {
     }
     await this.simulateNetwork(address.postalCode, idempotencyKey);
 
-    let shipment: Shipment;
-    try {
-      shipment = await this.db.shipment.create({
-        data: {
-          orderId,
-          idempotencyKey,
-          status: 'CREATED',
-          trackingNumber: `TRK${randomBytes(6).toString('hex').toUpperCase()}`,
-          carrier: CARRIER,
-          country: address.country,
-        },
-      });
-    } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const winner = await this.db.shipment.findUnique({ where: { orderId } });
-      if (!winner) throw keyReused(idempotencyKey);
-      shipment = winner;
-    }
+    // A concurrent twin (or a cancellation's fence) may have written first: then this writes nothing.
+    const [created] = await this.db.$queryRaw<Shipment[]>`
+      INSERT INTO shipping.shipments (order_id, idempotency_key, status, tracking_number, carrier, country, updated_at)
+      VALUES (${orderId}, ${idempotencyKey}, 'CREATED', ${`TRK${randomBytes(6).toString('hex').toUpperCase()}`}, ${CARRIER}, ${address.country}, now())
+      ON CONFLICT DO NOTHING
+      RETURNING ${SHIPMENT_COLUMNS}`;
+    const shipment = created ?? (await this.shipmentOf(orderId));
+    if (!shipment) throw keyReused(idempotencyKey);
     return replayCreate(shipment, idempotencyKey);
   }
 
@@ -92,8 +83,13 @@ export class ShippingService {
   }
 
   async shipmentFor(orderId: string): Promise<ShipmentView | null> {
-    const shipment = await this.db.shipment.findUnique({ where: { orderId } });
+    const shipment = await this.shipmentOf(orderId);
     return shipment && toView(shipment);
+  }
+
+  private async shipmentOf(orderId: string): Promise<Shipment | null> {
+    const [shipment] = await this.db.$queryRaw<Shipment[]>`SELECT ${SHIPMENT_COLUMNS} FROM shipping.shipments WHERE order_id = ${orderId}`;
+    return shipment ?? null;
   }
 }
 

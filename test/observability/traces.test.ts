@@ -64,7 +64,7 @@ test('one trace runs from the HTTP request through the workflow and its activiti
 
   // An INSERT of the reservation, inside reserveInventory's activity span, inside the workflow run the POST started.
   const reservationInsert = all.find(
-    (s) => s.name === 'prisma:client:db_query' && /INSERT INTO "inventory"\."reservations"/.test(String(s.attributes['db.query.text'])),
+    (s) => s.name === 'prisma:client:db_query' && /INSERT INTO "?inventory"?\."?reservations"?/.test(String(s.attributes['db.query.text'])),
   );
   expect(reservationInsert?.spanContext().traceId).toBe(traceId);
   expect(reservationInsert!.attributes['db.system.name']).toBe('postgresql');
