@@ -20,6 +20,8 @@ const converter = dataConverter({ payloadKeys: { current: key, previous: [] } })
 const codec = converter.payloadCodecs![0] as EncryptionCodec;
 const PII = [ADDRESS.name, ADDRESS.line1, ADDRESS.city, ADDRESS.postalCode, 'tok_visa', 'tok_refund_fails', 'refunded by bank transfer'];
 
+const LOCAL_ACTIVITY_BOOKKEEPING = ['seq', 'attempt', 'activity_id', 'activity_type', 'complete_time', 'backoff', 'original_schedule_time'];
+
 let stack: TestStack;
 let plainClient: Client;
 const runs: Record<string, ScenarioRun> = {};
@@ -40,6 +42,13 @@ function payloadsIn(node: unknown, found: Payload[] = []): Payload[] {
     // Search attributes are indexed by the server and no codec sees them; the SDK writes the patch
     // markers of patched() itself ({"id":"fraud-check","deprecated":false}), also uncoded.
     if ((node as { markerName?: string }).markerName === 'core_patch') return found;
+    // A local activity's marker holds its result (a payload, encoded like any other) and the SDK's own
+    // bookkeeping under `data` ({"seq":1,"attempt":1,"activity_type":"createOrder",…}), written uncoded.
+    if ((node as { markerName?: string }).markerName === 'core_local_activity') {
+      const { result, data } = (node as { details: { result: unknown; data: { payloads: { data: string }[] } } }).details;
+      for (const p of data.payloads) expect(Object.keys(JSON.parse(Buffer.from(p.data, 'base64').toString()))).toEqual(LOCAL_ACTIVITY_BOOKKEEPING);
+      return payloadsIn(result, found);
+    }
     // Headers carry only the OpenTelemetry trace context (`_tracer-data`, a traceparent), which the
     // tracing interceptors write with the default converter, outside the codec; checked below.
     const header = (node as { header?: { fields?: Record<string, unknown> } }).header;
