@@ -1,5 +1,5 @@
 // What the closed loop drives: one saga start-to-terminal per call, on each system.
-import { Client } from '@temporalio/client';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { createCheckoutActivities } from '../activities/checkout-activities';
@@ -9,10 +9,12 @@ import type { CheckoutState } from '../workflows/checkout-types';
 import { sagaBreakdown, type Breakdown } from './breakdown';
 import type { Watched } from './cpu';
 import type { RunOne } from './load';
-import { countryFor, runBenchSaga } from './saga';
+import { countryFor, runBenchSaga, type BenchInput } from './saga';
+
+type BenchSagaInput = BenchInput & { localActivities?: boolean };
 import { startApi, type BenchDevServer } from './stack';
 import { createBenchActivities, createNoopBenchActivities } from './temporal-activities';
-import { benchSaga } from './temporal-workflows';
+import { acceptedUpdate, benchSaga } from './temporal-workflows';
 import { BENCH_CUSTOMER, benchSteps } from './workload';
 
 export type Target = {
@@ -65,6 +67,8 @@ export type TemporalOptions = {
   mode: '5step' | 'api';
   /** The 5 steps do nothing (see createNoopBenchActivities): the engine's own cost. */
   noopSteps?: boolean;
+  /** Start with Update-with-Start, which answers once the order exists; its latency is reported as the POST latency. */
+  updateWithStart?: boolean;
 };
 
 /**
@@ -101,15 +105,23 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
     opts.mode === '5step'
       ? async (n) => {
           const orderId = orderIdFor(opts.prefix, n);
-          const handle = await client.workflow.start(benchSaga, {
-            taskQueue,
-            workflowId: `bench-${orderId}`,
-            args: [{ orderId, country: countryFor(n), localActivities: opts.localActivities }],
-            requestEagerStart: opts.eager,
-          });
+          const options = { taskQueue, workflowId: `bench-${orderId}`, args: [{ orderId, country: countryFor(n), localActivities: opts.localActivities }] as [BenchSagaInput] };
+          if (opts.updateWithStart) {
+            const t0 = performance.now();
+            const start = new WithStartWorkflowOperation(benchSaga, { ...options, workflowIdConflictPolicy: 'FAIL' });
+            await client.workflow.executeUpdateWithStart(acceptedUpdate, { startWorkflowOperation: start });
+            const postMs = performance.now() - t0;
+            const handle = await start.workflowHandle();
+            const r = await handle.result();
+            remember(handle.workflowId);
+            return { status: r.status, postMs };
+          }
+          const t0 = performance.now();
+          const handle = await client.workflow.start(benchSaga, { ...options, requestEagerStart: opts.eager });
+          const postMs = performance.now() - t0;
           const r = await handle.result();
           remember(handle.workflowId);
-          return { status: r.status, eagerlyStarted: handle.eagerlyStarted };
+          return { status: r.status, postMs, eagerlyStarted: handle.eagerlyStarted };
         }
       : async (n) => {
           const t0 = performance.now();
