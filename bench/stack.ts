@@ -9,7 +9,7 @@ import { createDb } from '../lib/db';
 import { databaseUrl } from '../lib/config';
 import { migrate } from '../scripts/db/migrate';
 import { seedCatalog } from '../scripts/db/seed';
-import { DEV_SERVER_IP, DEV_SERVER_NAMESPACE, SEARCH_ATTRIBUTES, freePort, waitForHttp } from '../scripts/dev-server';
+import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_IP, DEV_SERVER_NAMESPACE, SEARCH_ATTRIBUTES, freePort, waitForHttp } from '../scripts/dev-server';
 import { resolveTemporalCli } from '../scripts/temporal-cli';
 import { InventoryService } from '../services/inventory/inventory-service';
 import { findPids } from './cpu';
@@ -62,7 +62,8 @@ export type BenchDevServer = { env: TestWorkflowEnvironment; address: string; pi
 export async function startBenchDevServer(settings: DevServerSettings): Promise<BenchDevServer> {
   const executable = await resolveTemporalCli();
   const port = await freePort();
-  const extraArgs = ['--headless'];
+  // The server settings `npm start` and the tests use (eager activity dispatch).
+  const extraArgs = ['--headless', ...DEV_SERVER_DYNAMIC_CONFIG];
   for (const p of settings.sqlitePragmas ?? []) extraArgs.push('--sqlite-pragma', p);
   // For experiments with server settings, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
   extraArgs.push(...(process.env.BENCH_DEV_SERVER_ARGS?.split(' ').filter(Boolean) ?? []));
