@@ -10,6 +10,9 @@ export type ReservationView = { orderId: string; status: Reservation['status']; 
 
 type ReservationRow = Reservation & { lines: ReservationLine[] };
 
+/** Lines come in SKU order everywhere, whether Prisma or hand-written SQL read them. */
+const LINES_BY_SKU = { lines: { orderBy: { sku: 'asc' } } } as const;
+
 /**
  * The inventory service: the catalog, stock levels and per-order reservations.
  * It owns the `inventory` schema.
@@ -84,7 +87,7 @@ export class InventoryService {
       return true;
     });
     if (created) return { orderId, status: 'HELD', items, expiresAt };
-    const existing = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+    const existing = await this.db.reservation.findUnique({ where: { orderId }, include: LINES_BY_SKU });
     if (!existing) throw keyReused(idempotencyKey);
     return replayReserve(existing, idempotencyKey);
   }
@@ -136,7 +139,7 @@ export class InventoryService {
   }
 
   async reservationFor(orderId: string): Promise<ReservationView | null> {
-    const row = await this.db.reservation.findUnique({ where: { orderId }, include: { lines: true } });
+    const row = await this.db.reservation.findUnique({ where: { orderId }, include: LINES_BY_SKU });
     return row && toView(row);
   }
 
@@ -147,7 +150,7 @@ export class InventoryService {
 
   /** Every reservation, for the invariant auditor. */
   async allReservations(): Promise<ReservationView[]> {
-    return (await this.db.reservation.findMany({ include: { lines: true } })).map(toView);
+    return (await this.db.reservation.findMany({ include: LINES_BY_SKU })).map(toView);
   }
 
   /** Adds the products the catalog lacks; existing stock is left alone. */
@@ -208,8 +211,8 @@ export class InventoryService {
       if (row.status !== 'HELD') {
         throw new BusinessError('reservation_settled', `Reservation for order ${orderId} is already ${row.status}`);
       }
-      // Lines come sorted by SKU: the same lock order as reserve().
-      for (const line of row.lines) {
+      // The same lock order as reserve(), so a settle and a reserve cannot deadlock.
+      for (const line of [...row.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
         if (to === 'RELEASED') {
           await tx.$executeRaw`
             UPDATE inventory.products SET available = available + ${line.quantity}, reserved = reserved - ${line.quantity}

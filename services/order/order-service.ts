@@ -50,7 +50,8 @@ export class OrderService {
       )
       SELECT count(*)::int AS inserted FROM new_order`;
     if (inserted === 1) {
-      return { orderId: order.orderId, customerId: order.customerId, status: 'PENDING', total, currency, items: lines, failure: null };
+      const items = [...lines].sort((a, b) => a.sku.localeCompare(b.sku)); // as find() reads them back
+      return { orderId: order.orderId, customerId: order.customerId, status: 'PENDING', total, currency, items, failure: null };
     }
     const existing = await this.find(order.orderId);
     if (!existing) throw keyReused(idempotencyKey);
@@ -103,7 +104,7 @@ export class OrderService {
 
   /** Every order, for the invariant auditor (npm run audit). */
   async allOrders(): Promise<(OrderView & { createdAt: Date; updatedAt: Date })[]> {
-    const rows = await this.db.order.findMany({ include: { lines: true }, orderBy: { createdAt: 'asc' } });
+    const rows = await this.db.order.findMany({ include: { lines: { orderBy: { sku: 'asc' } } }, orderBy: { createdAt: 'asc' } });
     return rows.map((row) => ({ ...toView(row), createdAt: row.createdAt, updatedAt: row.updatedAt }));
   }
 

@@ -14,7 +14,8 @@ export const UNREACHABLE_POSTAL_CODE = '00000';
 export const SLOW_POSTAL_CODE = '00001';
 export const SLOW_FAILURES = 3;
 const CARRIER = 'FAKE-EXPRESS';
-const SHIPMENT_COLUMNS = Prisma.sql`order_id AS "orderId", idempotency_key AS "idempotencyKey", status::text AS status,
+/** The columns of a shipment row, named as the Prisma model names them. */
+export const SHIPMENT_COLUMNS = Prisma.sql`order_id AS "orderId", idempotency_key AS "idempotencyKey", status::text AS status,
   tracking_number AS "trackingNumber", carrier, country, cancel_key AS "cancelKey", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
