@@ -6,12 +6,13 @@ import { loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
 import { startMessaging } from './lib/messaging';
+import { orderStreamNames } from './lib/order-stream';
 import { logger, temporalLogger } from './lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
 import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
-import { createServices, type ServiceSettings, type Services } from './services';
+import { createServices, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 
 type CheckoutWorkerOptions = {
@@ -19,8 +20,7 @@ type CheckoutWorkerOptions = {
   namespace: string;
   taskQueue: string;
   db: Db;
-  settings?: ServiceSettings;
-  /** The services the activities call; built from db and settings if omitted. */
+  /** The services the activities call; built over db with the default settings if omitted. */
   services?: Services;
   /** A prebuilt bundle (tests build one and share it); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -34,7 +34,7 @@ type CheckoutWorkerOptions = {
 
 /** A worker that runs the checkout workflow and the services' activities. */
 export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worker> {
-  const services = opts.services ?? createServices(opts.db, opts.settings);
+  const services = opts.services ?? createServices(opts.db);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -73,7 +73,6 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db,
-    settings: config,
     services,
     dataConverter: dataConverter(config),
     metrics,
@@ -89,7 +88,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
   const messaging = startMessaging({
     db,
     natsUrl: config.natsUrl,
-    names: { stream: config.natsStream, subjectPrefix: config.natsStream.toLowerCase() },
+    names: orderStreamNames(config.natsStream),
     log: (msg) => logger.info(msg),
   });
   if (config.payloadKeys) logger.info({ keyId: config.payloadKeys.current.id }, 'Payloads are encrypted');

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request } from 'express';
 import type { Services } from '../services';
 import type { CheckoutClient } from './checkout-client';
-import { hashRequest, orderIdForKey, workflowIdFor } from './checkout-client';
+import { hashRequest, orderIdForKey } from './checkout-client';
+import { workflowIdFor } from '../workflows/workflow-id';
 import { HttpError, errorHandler, notFound } from './http-error';
-import type { CheckoutStatus } from '../workflows/checkout-types';
 import type { UpdateOutcome } from './checkout-client';
 import { requireOperator } from './operator-auth';
 import { rateLimitPerIp } from './rate-limit';
@@ -121,7 +121,7 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
   app.get('/orders', operator, async (req, res) => {
     const filter = listQuerySchema.safeParse(req.query);
     if (!filter.success) throw HttpError.invalid(filter.error, 'Invalid query');
-    const orders = await checkouts.list({ status: filter.data.status as CheckoutStatus | undefined, customerId: filter.data.customerId });
+    const orders = await checkouts.list(filter.data);
     res.json(orders);
   });
 

@@ -12,8 +12,6 @@ import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolutio
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow, workflowIdFor } from '../workflows/workflow-id';
 
-export { workflowIdFor };
-
 /** The order an Idempotency-Key stands for: the same key always names the same order. */
 export const orderIdForKey = (key: string) => `ord_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 

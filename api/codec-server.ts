@@ -9,6 +9,7 @@ import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Payload } from '@temporalio/common';
 import { codecAuthToken, loadConfig } from '../lib/config';
+import { payloadCodec } from '../lib/data-converter';
 import { EncryptionCodec, PayloadDecryptionError, UnknownPayloadKeyError } from '../lib/payload-codec';
 import { HttpError, errorHandler, notFound } from './http-error';
 import { requireOperator } from './operator-auth';
@@ -152,17 +153,18 @@ export async function startCodecServer(
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.payloadKeys) {
+  const codec = payloadCodec(config);
+  if (!codec) {
     throw new Error('TEMPORAL_PAYLOAD_KEY is not set: there is nothing for the codec server to decrypt (see "Encrypting payloads" in README.md)');
   }
   const authToken = codecAuthToken(config);
   const corsOrigins = config.codec.corsOrigins.length ? config.codec.corsOrigins : defaultCorsOrigins(config.temporal.uiUrl);
   // Without a token check, only this machine may ask: the endpoint decrypts whatever it is sent.
   const host = authToken === null ? '127.0.0.1' : '0.0.0.0';
-  const codec = new EncryptionCodec(config.payloadKeys.current, config.payloadKeys.previous);
   const { url, close } = await startCodecServer({ codec, authToken, corsOrigins, port: config.codec.port, host });
+  const previousKeys = config.payloadKeys?.previous.length ?? 0;
   console.log(
-    `Codec server on ${url} (key ${codec.keyId}${config.payloadKeys.previous.length ? ` + ${config.payloadKeys.previous.length} previous` : ''}; ` +
+    `Codec server on ${url} (key ${codec.keyId}${previousKeys ? ` + ${previousKeys} previous` : ''}; ` +
       `${authToken === null ? 'no token check, this machine only' : 'Authorization: Bearer token required'}; CORS for ${corsOrigins.join(', ')})`,
   );
   const shutdown = () => void close().then(() => process.exit(0));

@@ -69,7 +69,7 @@ export const resolveRequestSchema = z
 
 export const listQuerySchema = z
   .object({
-    status: z.enum(CHECKOUT_STATUSES as [string, ...string[]]).optional(),
+    status: z.enum(CHECKOUT_STATUSES).optional(),
     customerId: id.optional(),
   })
   .strict();

@@ -1,6 +1,8 @@
 // All configuration comes from the environment, with defaults that work on a
 // developer machine with a local PostgreSQL and the Temporal dev server.
 import { z } from 'zod';
+import { SERVICE_DEFAULTS } from '../services/defaults';
+import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
 
 const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
@@ -43,13 +45,13 @@ const env = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_UI_URL: z.string().optional(),
   PORT: z.coerce.number().int().nonnegative().default(3000),
-  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(SERVICE_DEFAULTS.carrierFailureRate),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  ORDER_TTL_SECONDS: z.coerce.number().positive().default(900),
-  SHIPPING_SLA_SECONDS: z.coerce.number().positive().default(300),
-  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(600),
-  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(3600),
-  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(1_000_000),
+  ORDER_TTL_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.orderTtlSeconds),
+  SHIPPING_SLA_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.shippingSlaSeconds),
+  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.paymentHoldSeconds),
+  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(SERVICE_DEFAULTS.reservationTtlSeconds),
+  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(SERVICE_DEFAULTS.fraudTotalLimit),
   NODE_ENV: z.string().optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),

@@ -5,18 +5,16 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Db } from './db';
 import { backoffMs, sleep } from './backoff';
 import { connectWithRetry, errorText, type Log } from './nats-connection';
-import { ensureOrderStream, ORDER_STREAM, type OrderStreamNames } from './order-stream';
+import { ensureOrderStream, type OrderStreamNames } from './order-stream';
 import { NotificationConsumer, ensureNotificationConsumer, NOTIFICATION_CONSUMER } from '../services/notification/notification-consumer';
 import { NotificationService } from '../services/notification/notification-service';
-import { OutboxRelay, type RelayOptions } from '../services/order/outbox-relay';
+import { OutboxRelay } from '../services/order/outbox-relay';
 
 export type MessagingOptions = {
   db: Db;
   natsUrl: string;
   log: Log;
-  names?: OrderStreamNames;
-  consumerName?: string;
-  relay?: RelayOptions;
+  names: OrderStreamNames;
   /** Longest wait between attempts to reach NATS. */
   retryMaxMs?: number;
 };
@@ -28,8 +26,7 @@ export type Messaging = {
 };
 
 export function startMessaging(opts: MessagingOptions): Messaging {
-  const names = opts.names ?? ORDER_STREAM;
-  const durable = opts.consumerName ?? NOTIFICATION_CONSUMER;
+  const { names } = opts;
   const stop = new AbortController();
   const link = connectWithRetry(opts.natsUrl, { name: 'checkout-worker', log: opts.log, maxDelayMs: opts.retryMaxMs });
   let loops: Promise<unknown> = Promise.resolve();
@@ -43,7 +40,7 @@ export function startMessaging(opts: MessagingOptions): Messaging {
       try {
         const jsm = await jetstreamManager(nc);
         await ensureOrderStream(jsm, names);
-        await ensureNotificationConsumer(jsm, names, durable);
+        await ensureNotificationConsumer(jsm, names, NOTIFICATION_CONSUMER);
         break;
       } catch (err) {
         const wait = backoffMs(failures, { maxMs: 30_000 });
@@ -53,10 +50,10 @@ export function startMessaging(opts: MessagingOptions): Messaging {
     }
     if (stop.signal.aborted) return;
     const js = jetstream(nc);
-    const relay = new OutboxRelay(opts.db, js, names, opts.relay);
+    const relay = new OutboxRelay(opts.db, js, names);
     const consumer = new NotificationConsumer(new NotificationService(opts.db), opts.log);
-    loops = Promise.all([relay.run(stop.signal, opts.log), consumer.run(js, names, stop.signal, durable)]);
-    opts.log(`messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${durable}" sending notifications`);
+    loops = Promise.all([relay.run(stop.signal, opts.log), consumer.run(js, names, stop.signal, NOTIFICATION_CONSUMER)]);
+    opts.log(`messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${NOTIFICATION_CONSUMER}" sending notifications`);
   })();
 
   return {

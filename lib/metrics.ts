@@ -33,19 +33,12 @@ export function createWorkerMetrics(registry = new Registry()) {
       registers: [registry],
     }),
     /**
-     * The outbox (orders.outbox, not on this branch yet) is read at scrape time
-     * by whatever registers its source; until one does, the gauge does not
-     * exist, rather than claiming an empty outbox.
+     * The outbox backlog (orders.outbox) is read at scrape time from the source
+     * the worker registers; until one does, the gauge does not exist, rather
+     * than claiming an empty outbox.
      */
     setOutboxBacklogSource(count: () => Promise<number>): void {
-      new Gauge({
-        name: 'checkout_outbox_backlog',
-        help: 'Outbox messages not yet published',
-        registers: [registry],
-        async collect() {
-          this.set(await count());
-        },
-      });
+      scrapedGauge(registry, 'checkout_outbox_backlog', 'Outbox messages not yet published', count);
     },
   };
   return metrics;
@@ -58,14 +51,12 @@ export function createApiMetrics(opts: { ordersInFlight?: () => Promise<number> 
   collectDefaultMetrics({ register: registry });
   const { ordersInFlight } = opts;
   if (ordersInFlight) {
-    new Gauge({
-      name: 'checkout_orders_in_flight',
-      help: 'Checkout sagas still running, as Temporal visibility counts them (right across restarts and any number of workers)',
-      registers: [registry],
-      async collect() {
-        this.set(await ordersInFlight());
-      },
-    });
+    scrapedGauge(
+      registry,
+      'checkout_orders_in_flight',
+      'Checkout sagas still running, as Temporal visibility counts them (right across restarts and any number of workers)',
+      ordersInFlight,
+    );
   }
   return {
     registry,
@@ -83,4 +74,16 @@ export function createApiMetrics(opts: { ordersInFlight?: () => Promise<number> 
       registers: [registry],
     }),
   };
+}
+
+/** A gauge whose value is read when Prometheus scrapes, not kept up to date in between. */
+function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    async collect() {
+      this.set(await read());
+    },
+  });
 }

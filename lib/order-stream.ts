@@ -11,7 +11,10 @@ export type OrderStreamNames = {
   subjectPrefix: string;
 };
 
-export const ORDER_STREAM: OrderStreamNames = { stream: 'ORDERS', subjectPrefix: 'orders' };
+/** The names for a stream called `stream` (NATS_STREAM): its subjects are its name in lower case. */
+export function orderStreamNames(stream: string): OrderStreamNames {
+  return { stream, subjectPrefix: stream.toLowerCase() };
+}
 
 /**
  * How long JetStream remembers a Nats-Msg-Id. A relay that crashed after

@@ -5,6 +5,9 @@ import { NotificationService } from './notification/notification-service';
 import { OrderService } from './order/order-service';
 import { PaymentService } from './payment/payment-service';
 import { ShippingService } from './shipping/shipping-service';
+import { SERVICE_DEFAULTS, type ServiceSettings } from './defaults';
+
+export type { ServiceSettings };
 
 export type Services = {
   orders: OrderService;
@@ -15,23 +18,14 @@ export type Services = {
   notifications: NotificationService;
 };
 
-export type ServiceSettings = {
-  /** Share of carrier calls that fail transiently, 0 to 1. */
-  carrierFailureRate?: number;
-  /** Orders above this total (minor units) are flagged as fraud. */
-  fraudTotalLimit?: number;
-  /** A hold left by a vanished saga is released after this. */
-  reservationTtlSeconds?: number;
-};
-
 export function createServices(db: Db, settings: ServiceSettings = {}): Services {
-  const inventory = new InventoryService(db, settings.reservationTtlSeconds ?? 3600);
+  const inventory = new InventoryService(db, settings.reservationTtlSeconds ?? SERVICE_DEFAULTS.reservationTtlSeconds);
   return {
     inventory,
     orders: new OrderService(db, inventory),
     payments: new PaymentService(db),
-    shipping: new ShippingService(db, settings.carrierFailureRate ?? 0),
-    fraud: new FraudService(settings.fraudTotalLimit ?? 1_000_000),
+    shipping: new ShippingService(db, settings.carrierFailureRate ?? SERVICE_DEFAULTS.carrierFailureRate),
+    fraud: new FraudService(settings.fraudTotalLimit ?? SERVICE_DEFAULTS.fraudTotalLimit),
     notifications: new NotificationService(db),
   };
 }

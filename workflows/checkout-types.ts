@@ -36,21 +36,7 @@ export const STEPS = [
 ] as const;
 export type StepName = (typeof STEPS)[number];
 
-export type CheckoutStatus =
-  | 'PENDING'
-  | 'CHECKING_FRAUD'
-  | 'RESERVING_INVENTORY'
-  | 'CHARGING_PAYMENT'
-  | 'CREATING_SHIPMENT'
-  | 'CAPTURING_PAYMENT'
-  | 'COMPLETED'
-  | 'COMPENSATING'
-  | 'COMPENSATED'
-  | 'FAILED_NEEDS_MANUAL'
-  | 'RESOLVED_MANUALLY'
-  | 'FAILED';
-
-export const CHECKOUT_STATUSES: readonly CheckoutStatus[] = [
+export const CHECKOUT_STATUSES = [
   'PENDING',
   'CHECKING_FRAUD',
   'RESERVING_INVENTORY',
@@ -63,7 +49,8 @@ export const CHECKOUT_STATUSES: readonly CheckoutStatus[] = [
   'FAILED_NEEDS_MANUAL',
   'RESOLVED_MANUALLY',
   'FAILED',
-];
+] as const;
+export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly CheckoutStatus[] = ['COMPLETED', 'COMPENSATED', 'RESOLVED_MANUALLY', 'FAILED'];
 
@@ -74,7 +61,7 @@ export type StepState = { name: StepName; status: StepStatus; attempts: number }
 export type CheckoutFailure = { step: StepName; reason: string; message: string };
 
 /** A compensation that failed permanently and waits for an operator. */
-export type FailedCompensation = { step: StepName; reason: string; message: string };
+export type FailedCompensation = CheckoutFailure;
 
 export type Resolution = { action: 'retry' | 'mark-resolved'; note: string };
 

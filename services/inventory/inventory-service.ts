@@ -1,6 +1,7 @@
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
-import type { Reservation, ReservationLine } from '../../generated/prisma/client';
+import type { Prisma, Reservation, ReservationLine } from '../../generated/prisma/client';
+import { SERVICE_DEFAULTS } from '../defaults';
 import { BusinessError, keyReused } from '../errors';
 
 export type LineItem = { sku: string; quantity: number };
@@ -9,6 +10,7 @@ export type CatalogItem = { sku: string; name: string; price: number; available:
 export type ReservationView = { orderId: string; status: Reservation['status']; items: LineItem[]; expiresAt: Date | null };
 
 type ReservationRow = Reservation & { lines: ReservationLine[] };
+type Tx = Prisma.TransactionClient;
 
 /** Lines come in SKU order everywhere, whether Prisma or hand-written SQL read them. */
 const LINES_BY_SKU = { lines: { orderBy: { sku: 'asc' } } } as const;
@@ -25,7 +27,7 @@ export class InventoryService {
   constructor(
     private readonly db: Db,
     /** Longer than any live saga holds stock; see expireReservations(). */
-    private readonly reservationTtlSeconds = 3600,
+    private readonly reservationTtlSeconds = SERVICE_DEFAULTS.reservationTtlSeconds,
   ) {}
 
   async catalog(): Promise<CatalogItem[]> {
@@ -74,7 +76,7 @@ export class InventoryService {
         SELECT count(*)::int AS inserted FROM held`;
       if (inserted === 0) return false;
       // Locking rows in SKU order means two multi-item orders can't deadlock.
-      for (const item of [...items].sort((a, b) => a.sku.localeCompare(b.sku))) {
+      for (const item of bySku(items)) {
         // The stock check and the decrement are one statement, so concurrent
         // orders can never oversell; the CHECK (available >= 0) backs it up.
         // Throwing rolls the reservation back with the stock.
@@ -123,13 +125,7 @@ export class InventoryService {
           WHERE order_id = ${orderId} AND status = 'HELD' AND expires_at < ${now}
           FOR UPDATE SKIP LOCKED`;
         if (locked.length === 0) return false;
-        const lines = await tx.reservationLine.findMany({ where: { orderId }, orderBy: { sku: 'asc' } });
-        for (const line of lines) {
-          await tx.product.update({
-            where: { sku: line.sku },
-            data: { available: { increment: line.quantity }, reserved: { decrement: line.quantity } },
-          });
-        }
+        await moveHeldStock(tx, await tx.reservationLine.findMany({ where: { orderId } }), 'EXPIRED');
         await tx.reservation.update({ where: { orderId }, data: { status: 'EXPIRED' } });
         return true;
       });
@@ -211,23 +207,26 @@ export class InventoryService {
       if (row.status !== 'HELD') {
         throw new BusinessError('reservation_settled', `Reservation for order ${orderId} is already ${row.status}`);
       }
-      // The same lock order as reserve(), so a settle and a reserve cannot deadlock.
-      for (const line of [...row.lines].sort((a, b) => a.sku.localeCompare(b.sku))) {
-        if (to === 'RELEASED') {
-          await tx.$executeRaw`
-            UPDATE inventory.products SET available = available + ${line.quantity}, reserved = reserved - ${line.quantity}
-            WHERE sku = ${line.sku}`;
-        } else {
-          await tx.$executeRaw`
-            UPDATE inventory.products SET sold = sold + ${line.quantity}, reserved = reserved - ${line.quantity}
-            WHERE sku = ${line.sku}`;
-        }
-      }
+      await moveHeldStock(tx, row.lines, to);
       await tx.$executeRaw`
         UPDATE inventory.reservations SET status = ${to}::inventory."ReservationStatus", settle_key = ${settleKey}, updated_at = now()
         WHERE order_id = ${orderId}`;
       return toView({ ...row, status: to, settleKey });
     });
+  }
+}
+
+/** Lines in the order every stock change locks product rows: orders that share SKUs cannot deadlock. */
+const bySku = <T extends LineItem>(lines: readonly T[]): T[] => [...lines].sort((a, b) => a.sku.localeCompare(b.sku));
+
+/** Takes an order's held stock out of `reserved`: to `sold` when it is committed, back to `available` otherwise. */
+async function moveHeldStock(tx: Tx, lines: readonly LineItem[], to: 'COMMITTED' | 'RELEASED' | 'EXPIRED'): Promise<void> {
+  const sold = to === 'COMMITTED';
+  for (const { sku, quantity } of bySku(lines)) {
+    await tx.$executeRaw`
+      UPDATE inventory.products
+      SET reserved = reserved - ${quantity}, available = available + ${sold ? 0 : quantity}, sold = sold + ${sold ? quantity : 0}
+      WHERE sku = ${sku}`;
   }
 }
 

@@ -43,15 +43,14 @@ export class OutboxRelay {
   async relayOnce(): Promise<RelayResult> {
     return this.db.$transaction(
       async (tx) => {
-        const locked = await tx.$queryRaw<{ id: string }[]>`
-          SELECT id FROM orders.outbox
+        const rows = await tx.$queryRaw<{ id: string; type: string; payload: unknown }[]>`
+          SELECT id, type, payload FROM orders.outbox
           WHERE published_at IS NULL
           ORDER BY created_at, id
           LIMIT ${this.batchSize}
           FOR UPDATE SKIP LOCKED`;
-        if (locked.length === 0) return { published: 0, duplicates: 0 };
-        const ids = locked.map((r) => r.id);
-        const rows = await tx.outboxEvent.findMany({ where: { id: { in: ids } }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+        if (rows.length === 0) return { published: 0, duplicates: 0 };
+        const ids = rows.map((r) => r.id);
 
         // Facts of different orders are independent, so they go out concurrently;
         // a consumer must not depend on their order anyway.

@@ -58,7 +58,7 @@ export async function startTestStack(
       namespace: 'default',
       taskQueue,
       db,
-      settings: opts,
+      services,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       dataConverter,
       metrics,
