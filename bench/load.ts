@@ -1,5 +1,6 @@
 // A closed loop: C concurrent callers, each starting its next saga as soon as
 // the previous one reached its terminal result. Warm-up, then a measured window.
+import { sleep } from '../lib/backoff';
 import { cpuBetween, round, snapshot, type CpuReport, type Watched } from './cpu';
 
 export type OneResult = { status: string; postMs?: number; eagerlyStarted?: boolean };
@@ -43,6 +44,7 @@ export async function runLevel(opts: {
   let eagerlyStarted = 0;
   let firstError: string | undefined;
 
+  let finished = 0;
   const loop = async () => {
     while (phase !== 'stop') {
       const t0 = performance.now();
@@ -57,9 +59,10 @@ export async function runLevel(opts: {
       } catch (err) {
         if (phase === 'measure') errors++;
         firstError ??= err instanceof Error ? err.message : String(err);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     }
+    finished++;
   };
   const loops = Array.from({ length: opts.concurrency }, loop);
   await sleep(opts.warmupSeconds * 1000);
@@ -71,15 +74,8 @@ export async function runLevel(opts: {
   const windowEnd = monotonicUs();
   const after = snapshot(opts.watched());
   // A saga stuck in retries must not hang the run: give the rest a minute, then go on.
-  let unfinished = 0;
-  const drained = Promise.all(loops.map((l) => l.then(() => undefined)));
-  const tracked = loops.map((l) => l.finally(() => undefined));
-  const timedOut = await Promise.race([drained.then(() => false), sleep(60_000).then(() => true)]);
-  if (timedOut) {
-    let done = 0;
-    await Promise.all(tracked.map((t) => Promise.race([t.then(() => done++), sleep(0)])));
-    unfinished = opts.concurrency - done;
-  }
+  await Promise.race([Promise.all(loops), sleep(60_000)]);
+  const unfinished = opts.concurrency - finished;
 
   const wall = (after.at - before.at) / 1000;
   const cpu = cpuBetween(before, after, opts.dbNames);
@@ -110,5 +106,3 @@ function stats(xs: number[]) {
 }
 
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -21,7 +21,7 @@ import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
 import { ROOT, createBenchDatabase, dropDatabase, startBenchDevServer, urlFor, type BenchDevServer, type DevServerSettings } from './stack';
-import { inProcessTarget, temporalTarget, type Target, type WorkerTuning } from './targets';
+import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
 import { Client } from 'pg';
 
 type Args = {
@@ -174,6 +174,9 @@ async function main(): Promise<void> {
     dev: { persist: args.dbFilename, sqlitePragmas: args.sqlitePragmas },
     tuning: args.tuning,
   };
+  // The main Temporal runs: same server, database, pool and worker tuning; each system sets what it varies.
+  const mainTemporal = (overrides: Pick<TemporalOptions, 'localActivities' | 'eager' | 'mode' | 'noopSteps'>) => async () =>
+    temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, tuning: mainVariant.tuning, ...overrides });
   const systems: { name: string; variant?: string; make: () => Promise<Target> }[] = [
     { name: 'in-process', make: () => inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() }) },
   ];
@@ -184,16 +187,14 @@ async function main(): Promise<void> {
       systems.push({
         name: 'Temporal 5-step, tuned',
         variant: `local activities, eager start, pool ${args.pool}`,
-        make: async () =>
-          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: true, eager: true, tuning: mainVariant.tuning, mode: '5step' }),
+        make: mainTemporal({ localActivities: true, eager: true, mode: '5step' }),
       });
     } else if (system === 'temporal-floor') {
       // The tuned run with steps that do nothing: what Temporal alone costs here, the ceiling for any service.
       systems.push({
         name: 'Temporal 5-step, no-op steps (engine floor)',
         variant: `local activities, eager start`,
-        make: async () =>
-          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: true, eager: true, tuning: mainVariant.tuning, mode: '5step', noopSteps: true }),
+        make: mainTemporal({ localActivities: true, eager: true, mode: '5step', noopSteps: true }),
       });
     } else if (system === 'temporal' || system === 'api') {
       const name = system === 'temporal' ? 'Temporal 5-step' : 'Temporal full checkout (POST /orders)';
@@ -201,8 +202,7 @@ async function main(): Promise<void> {
         name,
         // The full checkout is the production workflow as it is: its own steps local, provider and carrier remote.
         variant: system === 'temporal' ? mainVariant.name : `as deployed, API and worker separate, pool ${mainVariant.pool}`,
-        make: async () =>
-          temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, localActivities: mainVariant.localActivities, eager: mainVariant.eager, tuning: mainVariant.tuning, mode: system === 'temporal' ? '5step' : 'api' }),
+        make: mainTemporal({ localActivities: mainVariant.localActivities, eager: mainVariant.eager, mode: system === 'temporal' ? '5step' : 'api' }),
       });
     } else if (system === 'dbos') {
       systems.push({ name: 'DBOS Transact 5-step', make: () => dbosTarget({ dbUrl, sysDbUrl: urlFor(`${dbName}_dbos`), pool: args.pool, prefix: prefix() }) });

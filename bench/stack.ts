@@ -1,36 +1,25 @@
 // The pieces of a fresh stack for one bench run: its own database, its own
 // Temporal dev server on free ports, and (for the full-checkout path) the real
 // API as a separate process.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Client } from 'pg';
 import { createDb } from '../lib/db';
 import { databaseUrl } from '../lib/config';
-import { migrate } from '../scripts/db/migrate';
+import { stopProcess } from '../scripts/child-process';
+import { migrate, quoteIdent, withDatabase } from '../scripts/db/migrate';
+import { adminQuery } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
-import { DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_IP, DEV_SERVER_NAMESPACE, SEARCH_ATTRIBUTES, freePort, waitForHttp } from '../scripts/dev-server';
-import { resolveTemporalCli } from '../scripts/temporal-cli';
+import { freePort, startDevServer, waitForHttp } from '../scripts/dev-server';
 import { InventoryService } from '../services/inventory/inventory-service';
 import { findPids } from './cpu';
 import { BENCH_PRICE, BENCH_SKU, BENCH_STOCK } from './workload';
 
 export const ROOT = path.resolve(__dirname, '..');
 
+/** The URL of database `name` on the server of DATABASE_URL. */
 export function urlFor(name: string): string {
-  const url = new URL(databaseUrl());
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: urlFor('postgres') });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  return withDatabase(databaseUrl(), name);
 }
 
 /** A new database, migrated, with the demo catalog and a bench product whose stock never runs out. */
@@ -51,7 +40,7 @@ export async function createBenchDatabase(name: string): Promise<string> {
 }
 
 export async function dropDatabase(name: string): Promise<void> {
-  await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await adminQuery(databaseUrl(), `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 }
 
 export type DevServerSettings = { dbFilename?: string; sqlitePragmas?: string[] };
@@ -60,28 +49,15 @@ export type BenchDevServer = { env: TestWorkflowEnvironment; address: string; pi
 
 /** The dev server without its UI, quiet, on a free port; in memory unless dbFilename is given. */
 export async function startBenchDevServer(settings: DevServerSettings): Promise<BenchDevServer> {
-  const executable = await resolveTemporalCli();
   const port = await freePort();
-  // The server settings `npm start` and the tests use (eager activity dispatch).
-  const extraArgs = ['--headless', ...DEV_SERVER_DYNAMIC_CONFIG];
+  const extraArgs: string[] = [];
   for (const p of settings.sqlitePragmas ?? []) extraArgs.push('--sqlite-pragma', p);
   // For experiments with server settings, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
   extraArgs.push(...(process.env.BENCH_DEV_SERVER_ARGS?.split(' ').filter(Boolean) ?? []));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable,
-      ip: DEV_SERVER_IP,
-      port,
-      ui: false,
-      dbFilename: settings.dbFilename,
-      namespace: DEV_SERVER_NAMESPACE,
-      searchAttributes: SEARCH_ATTRIBUTES,
-      log: { format: 'pretty', level: 'error' },
-      extraArgs,
-    },
-  });
+  // The server settings `npm start` and the tests use (eager activity dispatch), without the UI.
+  const { env, address, teardown } = await startDevServer({ port, headless: true, dbFilename: settings.dbFilename, serverLogLevel: 'error', extraArgs });
   const pid = findPids(['start-dev', `${port}`])[0];
-  return { env, address: env.address, pid, teardown: () => env.teardown() };
+  return { env, address, pid, teardown };
 }
 
 export type ApiProcess = { url: string; pid: number; stop(): Promise<void> };
@@ -111,13 +87,6 @@ export async function startApi(opts: { databaseUrl: string; temporalAddress: str
   return {
     url,
     pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(child, 5000),
   };
 }

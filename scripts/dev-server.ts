@@ -1,5 +1,5 @@
 // Starts the Temporal dev server (from the Temporal CLI) with its Web UI, for
-// `npm start` and for tests.
+// `npm start` and for tests; headless (no UI) for the benchmark.
 //
 // We go through @temporalio/testing's createLocal rather than spawning the CLI
 // ourselves: it picks a free port when asked, waits until the frontend
@@ -16,9 +16,9 @@ import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { resolveTemporalCli, type Log } from './temporal-cli';
 
 /** Custom search attributes the dev server registers at start; the workflow writes them. */
-export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
+const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
 
-export const DEV_SERVER_IP = '127.0.0.1';
+const DEV_SERVER_IP = '127.0.0.1';
 
 /**
  * Server settings the application is tuned for. Eager activity dispatch lets
@@ -27,20 +27,24 @@ export const DEV_SERVER_IP = '127.0.0.1';
  * halves a saga's latency at low load (see README, "Benchmark"). It is off by
  * default in the open-source server; set it in your cluster's dynamic config.
  */
-export const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
-export const DEV_SERVER_NAMESPACE = 'default';
+const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
+const DEV_SERVER_NAMESPACE = 'default';
 
 export type DevServerOptions = {
   /** Frontend (gRPC) port; a free one if omitted or 0. */
   port?: number;
   /** Web UI port; a free one if omitted or 0. */
   uiPort?: number;
+  /** No Web UI at all (--headless); uiPort and uiCodecEndpoint are then ignored. */
+  headless?: boolean;
   /** SQLite file to persist to; in memory (nothing kept) if omitted. */
   dbFilename?: string;
   /** The server's own log level (it logs to our stdout); the SDK's default is warn. */
   serverLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** A codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
   uiCodecEndpoint?: string;
+  /** More CLI arguments for `temporal server start-dev`, after ours. */
+  extraArgs?: string[];
   log?: Log;
 };
 
@@ -48,7 +52,8 @@ export type DevServer = {
   env: TestWorkflowEnvironment;
   /** host:port of the frontend, for TEMPORAL_ADDRESS. */
   address: string;
-  uiUrl: string;
+  /** Undefined when headless. */
+  uiUrl?: string;
   teardown(): Promise<void>;
 };
 
@@ -59,7 +64,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
   const executable = await resolveTemporalCli(log);
   // The CLI would put the UI on port + 1000, which may be taken when the port
   // itself was picked at random; choosing a free one ourselves avoids that.
-  const uiPort = opts.uiPort || (await freePort());
+  const uiPort = opts.headless ? undefined : opts.uiPort || (await freePort());
   if (opts.dbFilename) mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
 
   const started = Date.now();
@@ -70,21 +75,26 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         ip: DEV_SERVER_IP,
         // 0 means "any" to us; the SDK wants undefined for that.
         port: opts.port || undefined,
-        ui: true,
+        ui: !opts.headless,
         uiPort,
         dbFilename: opts.dbFilename,
         namespace: DEV_SERVER_NAMESPACE,
         searchAttributes: SEARCH_ATTRIBUTES,
         ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
-        extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG, ...(opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : [])],
+        extraArgs: [
+          ...(opts.headless ? ['--headless'] : []),
+          ...DEV_SERVER_DYNAMIC_CONFIG,
+          ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
+          ...(opts.extraArgs ?? []),
+        ],
       },
     }),
   );
-  const uiUrl = `http://${DEV_SERVER_IP}:${uiPort}`;
+  const uiUrl = uiPort === undefined ? undefined : `http://${DEV_SERVER_IP}:${uiPort}`;
   // The UI is a separate HTTP server inside the CLI; createLocal only waits for
   // the frontend, so wait for the UI too before telling anyone its URL.
-  if (!(await waitForHttp(uiUrl, 10_000))) log(`warning: the Temporal UI did not answer on ${uiUrl} yet`);
-  log(`Temporal dev server on ${env.address}, UI on ${uiUrl} (ready in ${Date.now() - started} ms)`);
+  if (uiUrl && !(await waitForHttp(uiUrl, 10_000))) log(`warning: the Temporal UI did not answer on ${uiUrl} yet`);
+  log(`Temporal dev server on ${env.address}${uiUrl ? `, UI on ${uiUrl}` : ''} (ready in ${Date.now() - started} ms)`);
 
   let tornDown = false;
   return {

@@ -1,19 +1,19 @@
 // Starts a private nats-server with JetStream, for tests and for `npm start`
 // on a machine where no NATS answers. The binary comes from Debian's
 // nats-server package (or NATS_SERVER_BIN); nothing is downloaded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { stopProcess } from './child-process';
+import { findOnPath, isExecutableFile } from './temporal-cli';
 
 export type NatsServer = { url: string; pid: number; stop(): Promise<void> };
 
 const CANDIDATES = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'];
 
 /** The nats-server binary: NATS_SERVER_BIN, else the first on PATH or in the usual places; undefined if none. */
-export function findNatsServer(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.NATS_SERVER_BIN) return env.NATS_SERVER_BIN;
-  const onPath = (env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'nats-server'));
-  return [...onPath, ...CANDIDATES].find((file) => existsSync(file));
+export function findNatsServer(): string | undefined {
+  return process.env.NATS_SERVER_BIN || findOnPath('nats-server') || CANDIDATES.find(isExecutableFile);
 }
 
 /**
@@ -44,19 +44,7 @@ export async function startNatsServer(opts: { storeDir: string; port?: number; l
     await new Promise((r) => setTimeout(r, 50));
   }
   const url: string = JSON.parse(readFileSync(portsFile(), 'utf8')).nats[0];
-  return { url, pid: proc.pid!, stop: () => stopProcess(proc) };
-}
-
-function stopProcess(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    proc.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    proc.kill('SIGTERM');
-  });
+  return { url, pid: proc.pid!, stop: () => stopProcess(proc, 5000) };
 }
 
 /** What answers at `url`: a NATS with JetStream, one without, or nothing. */

@@ -26,11 +26,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
+import { sleep } from '../lib/backoff';
 import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
 import { findNatsServer, probeNats, startNatsServer, type NatsServer } from './nats-server';
+import { isAlive } from './temporal-cli';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
     });
     temporalAddress = devServer.address;
     // An explicit TEMPORAL_UI_URL (e.g. behind a proxy) is kept for the links the API hands out.
-    if (!process.env.TEMPORAL_UI_URL) uiUrl = devServer.uiUrl;
+    if (!process.env.TEMPORAL_UI_URL && devServer.uiUrl) uiUrl = devServer.uiUrl;
   }
   if (stopping) return;
 
@@ -353,17 +355,6 @@ async function waitForWorker(address: string, namespace: string, taskQueue: stri
     return false;
   } finally {
     await connection.close();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

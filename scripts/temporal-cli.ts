@@ -15,6 +15,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { mkdtemp } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
+import { sleep } from '../lib/backoff';
 
 /**
  * v1.5.1 is the last CLI release that `go install pkg@version` accepts: from
@@ -34,7 +35,7 @@ export function cachedCliPath(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheHome, 'checkout-saga', 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal');
 }
 
-function isExecutableFile(p: string): boolean {
+export function isExecutableFile(p: string): boolean {
   try {
     if (!statSync(p).isFile()) return false;
     accessSync(p, constants.X_OK);
@@ -44,7 +45,8 @@ function isExecutableFile(p: string): boolean {
   }
 }
 
-function findOnPath(name: string): string | undefined {
+/** The first executable `name` in a directory of PATH. */
+export function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, name);
@@ -142,7 +144,8 @@ function lockHolder(lock: string): number | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -150,8 +153,6 @@ function isAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function build(go: string, target: string, log: Log): Promise<void> {
   const started = Date.now();

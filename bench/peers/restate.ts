@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import path from 'node:path';
 import { createDb } from '../../lib/db';
+import { stopProcess } from '../../scripts/child-process';
 import { freePort, waitForHttp } from '../../scripts/dev-server';
 import { createServices } from '../../services';
 import { BusinessError } from '../../services/errors';
@@ -102,11 +103,7 @@ export async function restateTarget(opts: { dbUrl: string; pool: number; prefix:
     },
     watched: () => ({ 'restate-server': server.pid }),
     async stop() {
-      const exited = new Promise((r) => server.once('exit', r));
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(server, 10_000);
       await new Promise((r) => endpoint.close(r));
       await db.$disconnect();
       rmSync(baseDir, { recursive: true, force: true });

@@ -22,7 +22,8 @@ export async function withScratchDatabase<T>(
   }
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+/** Runs one statement on the server's `postgres` database (for CREATE/DROP DATABASE). */
+export async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   const client = new Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await client.connect();
   try {
