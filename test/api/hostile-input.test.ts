@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import { createApp } from '../../api/app';
-import { CheckoutClient } from '../../api/checkout-client';
+import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
+import { workflowsStarted } from '../support/workflows-started';
 
 // Property-based hostile input: malformed and borderline bodies, headers, ids
 // and query strings for every endpoint. Whatever arrives, the API answers
@@ -12,7 +11,7 @@ import { startTestStack, type TestStack } from '../support/test-stack';
 // queue, so a saga started by mistake would still be counted, never executed.
 
 let stack: TestStack;
-let server: Server;
+let api: TestApi;
 let base: string;
 const TOKEN = 'hostile-input-test-token';
 const serverErrors: unknown[][] = [];
@@ -21,32 +20,18 @@ const SCALE = Number(process.env.HOSTILE_INPUT_SCALE ?? 1);
 
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
-  const app = createApp({
-    checkouts: new CheckoutClient(stack.client, stack.taskQueue),
-    services: stack.services,
-    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    ping: async () => undefined,
-    operatorToken: TOKEN,
-    rateLimitPerMinute: 1_000_000,
-  });
-  server = app.listen(0);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = startTestApi(stack, { operatorToken: TOKEN, rateLimitPerMinute: 1_000_000 });
+  base = api.base;
   // errorHandler logs every 500 here; a 500 must also not pass unseen in a log.
   jest.spyOn(console, 'error').mockImplementation((...args) => void serverErrors.push(args));
 });
 afterAll(async () => {
   jest.restoreAllMocks();
-  server?.close();
+  api?.close();
   await stack?.stop();
 });
 
 // --- what the system holds, to compare before and after -----------------------
-
-async function workflowsStarted(): Promise<number> {
-  let n = 0;
-  for await (const _ of stack.client.workflow.list({ query: `TaskQueue = "${stack.taskQueue}"` })) n++;
-  return n;
-}
 
 /** Every table of every service, as a row count and a digest of its content, so updates show too. */
 async function tableFingerprints(): Promise<Record<string, string>> {
@@ -93,10 +78,10 @@ async function send(p: Probe): Promise<void> {
 
 /** Runs a property, then checks that it started no saga, wrote no row and logged no server error. */
 async function assertHarmless(arb: fc.Arbitrary<Probe>, numRuns: number): Promise<void> {
-  const [workflowsBefore, tablesBefore] = [await workflowsStarted(), await tableFingerprints()];
+  const [workflowsBefore, tablesBefore] = [await workflowsStarted(stack), await tableFingerprints()];
   await fc.assert(fc.asyncProperty(arb, send), { numRuns: Math.round(numRuns * SCALE), endOnFailure: true });
   expect(serverErrors).toEqual([]);
-  expect(await workflowsStarted()).toBe(workflowsBefore);
+  expect(await workflowsStarted(stack)).toBe(workflowsBefore);
   expect(await tableFingerprints()).toEqual(tablesBefore);
 }
 
@@ -106,7 +91,7 @@ const validOrder = () => ({
   customerId: 'cust_fuzz',
   items: [{ sku: 'KB-001', quantity: 1 }],
   payment: { token: 'tok_visa' },
-  shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+  shippingAddress: { ...ADDRESS },
 });
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;

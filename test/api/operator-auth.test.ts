@@ -1,10 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createApp } from '../../api/app';
-import { CheckoutClient } from '../../api/checkout-client';
 import { DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../../lib/config';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 const TOKEN = 'operator-auth-test-token';
@@ -46,24 +43,16 @@ describe('operator token configuration', () => {
 
 describe('operator endpoints', () => {
   let stack: TestStack;
-  let server: Server;
+  let api: TestApi;
   let base: string;
 
   beforeAll(async () => {
     stack = await startTestStack({ worker: false });
-    const app = createApp({
-      checkouts: new CheckoutClient(stack.client, stack.taskQueue),
-      services: stack.services,
-      temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-      ping: async () => undefined,
-      operatorToken: TOKEN,
-      rateLimitPerMinute: 100_000,
-    });
-    server = app.listen(0);
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = startTestApi(stack, { operatorToken: TOKEN });
+    base = api.base;
   });
   afterAll(async () => {
-    server?.close();
+    api?.close();
     await stack?.stop();
   });
 

@@ -1,33 +1,23 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { createApp } from '../../api/app';
-import { CheckoutClient } from '../../api/checkout-client';
-import { startTestStack, type TestStack } from '../support/test-stack';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
+import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
+import { startTestStack, type TestStack } from '../support/test-stack';
+import { workflowsStarted } from '../support/workflows-started';
 
 // The API over a real Temporal dev server, a real worker and a real database.
 let stack: TestStack;
-let server: Server;
+let api: TestApi;
 let base: string;
 const OPERATOR_TOKEN = 'test-operator-token';
 const asOperator = { authorization: `Bearer ${OPERATOR_TOKEN}` };
 
 beforeAll(async () => {
   stack = await startTestStack({ messaging: true });
-  const app = createApp({
-    checkouts: new CheckoutClient(stack.client, stack.taskQueue),
-    services: stack.services,
-    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    operatorToken: OPERATOR_TOKEN,
-    // Far above what the file sends: the limit has its own test, and must not make this one flaky.
-    rateLimitPerMinute: 100_000,
-    ping: async () => void (await stack.db.$queryRaw`SELECT 1`),
-  });
-  server = app.listen(0);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = startTestApi(stack, { operatorToken: OPERATOR_TOKEN, ping: async () => void (await stack.db.$queryRaw`SELECT 1`) });
+  base = api.base;
 });
 afterAll(async () => {
-  server?.close();
+  api?.close();
   await stack?.stop();
 });
 
@@ -35,7 +25,7 @@ const validOrder = () => ({
   customerId: 'cust_api',
   items: [{ sku: 'KB-001', quantity: 1 }],
   payment: { token: 'tok_visa' },
-  shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+  shippingAddress: { ...ADDRESS },
 });
 
 function post(body: unknown, headers: Record<string, string> = {}) {
@@ -44,17 +34,6 @@ function post(body: unknown, headers: Record<string, string> = {}) {
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-}
-
-/** Workflows on this file's task queue. Visibility lags a little behind starts, so read until it settles. */
-async function workflowsStarted(): Promise<number> {
-  const count = async () => (await stack.client.workflow.count(`TaskQueue = "${stack.taskQueue}"`)).count;
-  for (let last = await count(); ; ) {
-    await new Promise((r) => setTimeout(r, 300));
-    const now = await count();
-    if (now === last) return now;
-    last = now;
-  }
 }
 
 async function rowsWritten(): Promise<number[]> {
@@ -155,7 +134,7 @@ describe('POST /orders', () => {
   ];
 
   it.each(invalid)('rejects %s with a 4xx JSON error, starting nothing and writing nothing', async (_name, send, status, message) => {
-    const [workflowsBefore, rowsBefore] = [await workflowsStarted(), await rowsWritten()];
+    const [workflowsBefore, rowsBefore] = [await workflowsStarted(stack), await rowsWritten()];
     const res = await send();
     const body = await res.json();
 
@@ -163,7 +142,7 @@ describe('POST /orders', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(body.error).toMatch(message);
     expect(JSON.stringify(body)).not.toMatch(/at .+\.(ts|js):\d+/);
-    expect(await workflowsStarted()).toBe(workflowsBefore);
+    expect(await workflowsStarted(stack)).toBe(workflowsBefore);
     expect(await rowsWritten()).toEqual(rowsBefore);
   });
 
@@ -177,7 +156,7 @@ describe('POST /orders', () => {
 
   it('an Idempotency-Key replays the same order and starts no second saga', async () => {
     const key = `key-${Date.now()}`;
-    const before = await workflowsStarted();
+    const before = await workflowsStarted(stack);
     const first = await post(validOrder(), { 'Idempotency-Key': key });
     const second = await post(validOrder(), { 'Idempotency-Key': key });
     const firstBody = await first.json();
@@ -186,18 +165,18 @@ describe('POST /orders', () => {
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(secondBody).toEqual(firstBody);
-    expect(await workflowsStarted()).toBe(before + 1);
+    expect(await workflowsStarted(stack)).toBe(before + 1);
   });
 
   it('the same Idempotency-Key with a different body is refused with 422', async () => {
     const key = `key-${Date.now()}-diff`;
     await post(validOrder(), { 'Idempotency-Key': key });
-    const before = await workflowsStarted();
+    const before = await workflowsStarted(stack);
     const res = await post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 2 }] }, { 'Idempotency-Key': key });
 
     expect(res.status).toBe(422);
     expect((await res.json()).error).toMatch(/different request body/);
-    expect(await workflowsStarted()).toBe(before);
+    expect(await workflowsStarted(stack)).toBe(before);
   });
 });
 

@@ -1,9 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../api/app';
-import { CheckoutClient } from '../../api/checkout-client';
 import { writeTemporalEntry } from '../../lib/logger';
 import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { workerLogs } from '../support/worker-logs';
 import { capturingLogger } from './capture';
@@ -11,23 +8,14 @@ import { capturingLogger } from './capture';
 // One order through the API, a real worker and the database; then what the
 // request line, the workflow and the activities logged about it.
 let stack: TestStack;
-let server: Server;
+let server: TestApi;
 let base: string;
 const api = capturingLogger();
 
 beforeAll(async () => {
   stack = await startTestStack();
-  const app = createApp({
-    checkouts: new CheckoutClient(stack.client, stack.taskQueue),
-    services: stack.services,
-    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    operatorToken: 'test-operator-token',
-    rateLimitPerMinute: 100_000,
-    ping: async () => undefined,
-    logger: api.logger,
-  });
-  server = app.listen(0);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = startTestApi(stack, { logger: api.logger });
+  base = server.base;
 });
 afterAll(async () => {
   server?.close();

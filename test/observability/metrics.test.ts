@@ -1,16 +1,15 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createApp } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
 import { createApiMetrics } from '../../lib/metrics';
 import { serveMetrics } from '../../lib/metrics-server';
 import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 // Two orders through the API and a real worker, one completed and one
 // compensated; then what each process's /metrics endpoint says about them.
 let stack: TestStack;
-let server: Server;
+let api: TestApi;
 let base: string;
 let apiMetricsUrl: string;
 let workerMetricsUrl: string;
@@ -20,17 +19,8 @@ beforeAll(async () => {
   stack = await startTestStack();
   const checkouts = new CheckoutClient(stack.client, stack.taskQueue);
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
-  const app = createApp({
-    checkouts,
-    metrics,
-    services: stack.services,
-    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    operatorToken: 'test-operator-token',
-    rateLimitPerMinute: 100_000,
-    ping: async () => undefined,
-  });
-  server = app.listen(0);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = startTestApi(stack, { checkouts, metrics });
+  base = api.base;
   const apiMetrics = await serveMetrics(metrics.registry, 0, '127.0.0.1');
   const workerMetrics = await serveMetrics(stack.metrics.registry, 0, '127.0.0.1');
   metricsServers.push(apiMetrics, workerMetrics);
@@ -38,7 +28,7 @@ beforeAll(async () => {
   workerMetricsUrl = workerMetrics.url;
 });
 afterAll(async () => {
-  server?.close();
+  api?.close();
   for (const s of metricsServers) s.close();
   await stack?.stop();
 });

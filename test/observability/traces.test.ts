@@ -1,38 +1,28 @@
 // Must stay the first import: see tracing-first.ts.
 import { spans, stopTracing, tracing } from './tracing-first';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
-import { createApp } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
 import { clientInterceptors } from '../../lib/tracing';
 import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 // One order through the API, the Temporal client, the workflow, its
 // activities and the database, all recorded by an in-memory exporter.
 let stack: TestStack;
-let server: Server;
+let api: TestApi;
 let base: string;
 
 beforeAll(async () => {
   stack = await startTestStack({ tracing });
   const client = new Client({ connection: stack.client.connection, namespace: 'default', interceptors: clientInterceptors() });
-  const app = createApp({
-    checkouts: new CheckoutClient(client, stack.taskQueue),
-    services: stack.services,
-    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-    operatorToken: 'test-operator-token',
-    rateLimitPerMinute: 100_000,
-    ping: async () => undefined,
-  });
-  server = app.listen(0);
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  api = startTestApi(stack, { checkouts: new CheckoutClient(client, stack.taskQueue) });
+  base = api.base;
 });
 afterAll(async () => {
-  server?.close();
+  api?.close();
   await stack?.stop();
   await stopTracing();
 });

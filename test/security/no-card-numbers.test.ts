@@ -1,11 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { format } from 'node:util';
-import { createApp } from '../../api/app';
-import { CheckoutClient } from '../../api/checkout-client';
 import { cardNumbersIn, historyTexts } from '../support/card-numbers';
+import { ADDRESS } from '../support/scenarios';
+import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { workerLogs } from '../support/worker-logs';
 
@@ -44,7 +42,7 @@ describe('recorded histories', () => {
 
 describe('a live run through the API', () => {
   let stack: TestStack;
-  let server: Server;
+  let api: TestApi;
   let base: string;
   const consoleLines: string[] = [];
 
@@ -53,20 +51,12 @@ describe('a live run through the API', () => {
       jest.spyOn(console, method).mockImplementation((...args) => void consoleLines.push(format(...args)));
     }
     stack = await startTestStack();
-    const app = createApp({
-      checkouts: new CheckoutClient(stack.client, stack.taskQueue),
-      services: stack.services,
-      temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
-      ping: async () => undefined,
-      operatorToken: 'pii-test-token',
-      rateLimitPerMinute: 100_000,
-    });
-    server = app.listen(0);
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = startTestApi(stack, { operatorToken: 'pii-test-token' });
+    base = api.base;
   });
   afterAll(async () => {
     jest.restoreAllMocks();
-    server?.close();
+    api?.close();
     await stack?.stop();
   });
 
@@ -74,7 +64,7 @@ describe('a live run through the API', () => {
     customerId: 'cust_pii',
     items: [{ sku: 'KB-001', quantity: 1 }],
     payment: { token },
-    shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country },
+    shippingAddress: { ...ADDRESS, country },
   });
   const post = (body: unknown) => fetch(`${base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 

@@ -1,5 +1,6 @@
 import { PAYMENT_COLUMNS } from '../../services/payment/ledger';
 import { SHIPMENT_COLUMNS } from '../../services/shipping/shipping-service';
+import { ADDRESS } from '../support/scenarios';
 import { uniqueId, useServiceDb } from '../support/service-db';
 
 // The saga's hot paths read and write with hand-written SQL (see README, "Why
@@ -7,7 +8,6 @@ import { uniqueId, useServiceDb } from '../support/service-db';
 // If a column is added, renamed or retyped in the schema and not in the SQL,
 // these rows stop matching what Prisma reads from the same table.
 const ctx = useServiceDb();
-const address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
 
 async function checkedOutOrder() {
   const orderId = uniqueId('ord');
@@ -16,7 +16,7 @@ async function checkedOutOrder() {
   await orders.create({ orderId, customerId: 'cust_rows', items }, `${orderId}:create`);
   await inventory.reserve(orderId, items, `${orderId}:reserve`);
   await payments.authorize({ orderId, token: 'tok_visa', amount: 100, currency: 'USD', holdSeconds: 600 }, `${orderId}:authorize`);
-  await shipping.createShipment(orderId, address, `${orderId}:ship`);
+  await shipping.createShipment(orderId, ADDRESS, `${orderId}:ship`);
   return orderId;
 }
 

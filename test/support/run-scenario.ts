@@ -1,9 +1,9 @@
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { Services } from '../../services';
 import { checkout } from '../../workflows';
-import type { CheckoutInput, CheckoutState } from '../../workflows/checkout-types';
+import type { CheckoutState } from '../../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../../workflows/search-attributes';
-import { SCENARIOS, SCENARIO_STOCK, type ScenarioName } from './scenarios';
+import { SCENARIOS, SCENARIO_STOCK, type Scenario, type ScenarioName } from './scenarios';
 import { uniqueId } from './service-db';
 
 export type ScenarioRun = { orderId: string; sku: string; handle: WorkflowHandle<typeof checkout>; state: CheckoutState };
@@ -16,8 +16,7 @@ export async function runScenario(
   const sku = uniqueId('SKU');
   await env.services.inventory.upsertProduct({ sku, name: `Product for ${name}`, price: 2500, stock: SCENARIO_STOCK });
   const orderId = uniqueId('ord');
-  const scenario: { input: (o: string, s: string) => CheckoutInput; drive?: (h: WorkflowHandle<typeof checkout>) => Promise<void> } =
-    SCENARIOS[name];
+  const scenario: Scenario = SCENARIOS[name];
   const input = scenario.input(orderId, sku);
   const handle = await env.client.workflow.start(checkout, {
     workflowId: `order-${orderId}`,

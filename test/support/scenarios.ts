@@ -10,7 +10,7 @@ export const SCENARIO_STOCK = 10;
 /** Deadlines in seconds, so that timer scenarios finish in a test run. */
 const FAST: Deadlines = { orderTtlSeconds: 60, shippingSlaSeconds: 30, paymentHoldSeconds: 60 };
 
-type Scenario = {
+export type Scenario = {
   input: (orderId: string, sku: string) => CheckoutInput;
   /** What an outside actor (customer, operator) does while the saga runs. */
   drive?: (handle: WorkflowHandle<typeof checkout>) => Promise<void>;

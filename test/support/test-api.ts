@@ -1,0 +1,33 @@
+import type { AddressInfo } from 'node:net';
+import { createApp, type ApiDeps } from '../../api/app';
+import { CheckoutClient } from '../../api/checkout-client';
+import type { TestStack } from './test-stack';
+
+export type TestApi = {
+  /** e.g. http://127.0.0.1:54321, with no trailing slash. */
+  base: string;
+  close(): void;
+};
+
+/**
+ * The API over a test stack, listening on a free port. By default it starts
+ * sagas on the stack's task queue, answers /healthz without checking anything,
+ * and takes the token 'test-operator-token'; `overrides` replaces any of that.
+ */
+export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {}): TestApi {
+  const app = createApp({
+    checkouts: new CheckoutClient(stack.client, stack.taskQueue),
+    services: stack.services,
+    temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
+    operatorToken: 'test-operator-token',
+    // Far above what a file sends: the limit has its own test, and must not make the others flaky.
+    rateLimitPerMinute: 100_000,
+    ping: async () => undefined,
+    ...overrides,
+  });
+  const server = app.listen(0);
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => void server.close(),
+  };
+}
