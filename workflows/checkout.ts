@@ -32,6 +32,8 @@ import { Compensations, type FailedUndo } from './compensations';
 export const FRAUD_CHECK_PATCH = 'fraud-check';
 /** The patch that made the saga's own short steps local activities. */
 export const LOCAL_STEPS_PATCH = 'local-steps';
+/** The patch that moved every patched() decision to the workflow's first activation. */
+export const VERSIONS_FIRST_PATCH = 'versions-first';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
 /** Customer cancellation: accepted until the shipment exists. */
@@ -76,8 +78,9 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const { orderId, customerId, items } = input;
   const deadlines: Deadlines = { ...DEFAULT_DEADLINES, ...input.deadlines };
   const key = (step: string) => `${workflowInfo().workflowId}:${step}`;
+  const versions = decideVersions();
   // Sagas started before the change ran these steps as regular activities and must replay that way.
-  const ours = patched(LOCAL_STEPS_PATCH) ? local : forward;
+  const ours = versions.localSteps ? local : forward;
   const progress = new CheckoutProgress(orderId);
   const compensations = new Compensations<StepName>();
 
@@ -151,8 +154,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
       // Added after the first release: sagas started before it have no fraud
       // check in their history and must replay without one (see README,
-      // "Versioning"). Once none of them is left: deprecatePatch, then remove.
-      if (patched(FRAUD_CHECK_PATCH)) {
+      // "Versioning").
+      if (versions.fraudCheck()) {
         await progress.run('checkFraud', 'CHECKING_FRAUD', () =>
           ours.checkFraud({ customerId, total: order.total, currency: order.currency }),
         );
@@ -255,6 +258,29 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     }
     return progress.snapshot();
   }
+}
+
+/**
+ * Every patched() decision of the saga, taken in its first activation, before
+ * the first await. That is the rule for any future patch too: add it here.
+ *
+ * Why: Temporal tells the workflow which patches a history holds one workflow
+ * task at a time, and a local activity's result can reach the workflow code one
+ * task after the task that recorded its marker (when the task also answered a
+ * query). On replay the result then arrives a task early, and a patched() call
+ * right after it does not yet see the patch marker of the task it ran in:
+ * it answers false where it answered true, and the saga is stuck on a
+ * nondeterminism error. In the first activation no local activity has run yet,
+ * so the answers are the same in every replay. See README, "Versioning".
+ */
+function decideVersions(): { localSteps: boolean; fraudCheck: () => boolean } {
+  const first = patched(VERSIONS_FIRST_PATCH);
+  const localSteps = patched(LOCAL_STEPS_PATCH);
+  // Sagas started before VERSIONS_FIRST asked about the fraud check after
+  // createOrder, and must replay that way. Once none of them is left:
+  // deprecatePatch(VERSIONS_FIRST_PATCH), then remove the late branch.
+  const fraudCheck = first ? patched(FRAUD_CHECK_PATCH) : undefined;
+  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH) };
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sleep } from '../../lib/backoff';
+import { commandsByTask } from '../support/history-tasks';
 import { localActivityThenPatch, statusQuery } from './fixtures/local-activity-then-patch';
 
 // A reproduction of the defect behind the stuck sagas of 2026-11-30, in the
@@ -87,16 +87,3 @@ describe('a local activity, then patched() (SDK reproduction)', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, workflowId)).resolves.toBeUndefined();
   });
 });
-
-/** The commands each completed workflow task recorded, as "EVENT_TYPE markerName" strings. */
-function commandsByTask(history: temporal.api.history.v1.IHistory): string[][] {
-  const tasks: string[][] = [];
-  let current: string[] | undefined;
-  for (const event of history.events ?? []) {
-    const type = temporal.api.enums.v1.EventType[event.eventType ?? 0].replace(/^EVENT_TYPE_/, '');
-    if (type === 'WORKFLOW_TASK_COMPLETED') tasks.push((current = []));
-    else if (type === 'WORKFLOW_TASK_SCHEDULED') current = undefined;
-    else current?.push(type === 'MARKER_RECORDED' ? `${type} ${event.markerRecordedEventAttributes?.markerName}` : type);
-  }
-  return tasks;
-}
