@@ -1,0 +1,82 @@
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+
+/**
+ * A saga whose workflow task is being retried: the worker failed it, or it
+ * timed out (a worker killed mid-task). While it is, the server refuses
+ * queries ("Workflow Task in failed state") and no update is accepted.
+ */
+export type WorkflowTaskTrouble = {
+  /** The pending task's attempt: 2 after one failure or timeout. */
+  attempt: number;
+  /** When the run of failures began (the first failed task's time). */
+  since: Date | null;
+  /** `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or `timed_out`. */
+  cause: string;
+  message: string;
+  /** It will not get better by itself: a code bug or a history the code cannot replay. */
+  stuck: boolean;
+};
+
+/**
+ * A task that timed out is retried on the next worker and usually succeeds;
+ * one that fails this many times in a row is failing for a reason.
+ */
+export const STUCK_AFTER_ATTEMPTS = 3;
+
+/**
+ * Why the saga's workflow task is being retried, or null when it is not
+ * (no task pending, or the pending one is a first attempt).
+ */
+export async function workflowTaskTrouble(
+  client: Client,
+  execution: { workflowId: string; runId?: string },
+  described?: WorkflowExecutionDescription,
+): Promise<WorkflowTaskTrouble | null> {
+  const description = described ?? (await client.workflow.getHandle(execution.workflowId, execution.runId).describe());
+  const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
+  if (attempt < 2) return null;
+  const last = await lastTaskFailure(client, { workflowId: execution.workflowId, runId: description.runId });
+  const nondeterministic = last?.cause === 'non_deterministic_error';
+  return {
+    attempt,
+    since: last?.at ?? null,
+    cause: last?.cause ?? 'unknown',
+    message: last?.message ?? '',
+    stuck: nondeterministic || attempt >= STUCK_AFTER_ATTEMPTS,
+  };
+}
+
+/**
+ * The failure that started the current run of retries. The server records
+ * only the first failed attempt in the history (later attempts are transient),
+ * so it is found by reading back from the end to the last completed task.
+ */
+async function lastTaskFailure(
+  client: Client,
+  execution: { workflowId: string; runId: string },
+): Promise<{ cause: string; message: string; at: Date | null } | null> {
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await client.workflowService.getWorkflowExecutionHistoryReverse({
+      namespace: client.options.namespace,
+      execution,
+      maximumPageSize: 100,
+      nextPageToken,
+    });
+    for (const event of page.history?.events ?? []) {
+      const at = event.eventTime ? new Date(Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6)) : null;
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return null;
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) return { cause: 'timed_out', message: 'The workflow task timed out', at };
+      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+        const attrs = event.workflowTaskFailedEventAttributes;
+        const cause = WorkflowTaskFailedCause[attrs?.cause ?? 0] ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
+        return { cause: cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '').toLowerCase(), message: attrs?.failure?.message ?? '', at };
+      }
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return null;
+}
