@@ -19,6 +19,9 @@ export function createCheckoutActivities({ orders, inventory, payments, shipping
     closeOrder: ({ orderId, key, outcome }: Keyed & { outcome: OrderOutcome }) =>
       toTemporal(async () => ({ order: await orders.close(orderId, outcome, key) })),
 
+    holdOrderForOperator: ({ orderId, failure }: { orderId: string; failure: { failedStep: string; reason: string } }) =>
+      toTemporal(async () => ({ order: await orders.holdForOperator(orderId, failure) })),
+
     checkFraud: ({ customerId, total, currency }: { customerId: string; total: number; currency: string }) =>
       toTemporal(() => fraud.assess({ customerId, total, currency })),
 

@@ -3,6 +3,7 @@ import type { StoreSnapshot } from './store-snapshot';
 export type Violation = { invariant: Invariant; subject: string; detail: string };
 
 export type Invariant =
+  | 'saga_stuck'
   | 'order_open_past_ttl'
   | 'completed_order_payment'
   | 'completed_order_reservation'
@@ -25,7 +26,20 @@ export type AuditOptions = {
    * second notification for an order always counts.
    */
   notificationGraceSeconds: number;
+  /** What Temporal knows of the sagas still running, by order id; without it, the sagas are not checked. */
+  sagas?: ReadonlyMap<string, SagaView>;
 };
+
+/** A running saga as Temporal reports it (see saga-snapshot.ts). */
+export type SagaView = {
+  /** The OrderStatus search attribute. */
+  status: string | null;
+  /** Set when its workflow task keeps failing: it will not move without a fix or a rescue. */
+  stuck: { attempt: number; cause: string; message: string; since: Date | null } | null;
+};
+
+/** An order whose compensation was refused for good: an operator must decide. Not a violation. */
+export type AwaitingOperator = { orderId: string; failedStep: string | null; reason: string | null; since: Date; ageSeconds: number };
 
 type Order = StoreSnapshot['orders'][number];
 type Payment = StoreSnapshot['payments'][number];
@@ -45,6 +59,13 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
   const notified = new Map<string, number>();
   for (const n of stores.notifications) notified.set(n.orderId, (notified.get(n.orderId) ?? 0) + 1);
 
+  for (const [orderId, saga] of opts.sagas ?? []) {
+    if (!saga.stuck) continue;
+    const { attempt, cause, message, since } = saga.stuck;
+    const age = since ? `for ${Math.round((opts.now.getTime() - since.getTime()) / 1000)} s, ` : '';
+    report('saga_stuck', `order ${orderId}`, `workflow task failing ${age}attempt ${attempt}, ${cause}: ${message}`);
+  }
+
   for (const order of stores.orders) {
     const payment = payments.get(order.orderId);
     const reservation = reservations.get(order.orderId);
@@ -53,11 +74,14 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
 
     const notifications = notified.get(order.orderId) ?? 0;
     const closedSeconds = (opts.now.getTime() - order.updatedAt.getTime()) / 1000;
-    if (order.status === 'PENDING' ? notifications > 0 : notifications > 1 || (notifications === 0 && closedSeconds > opts.notificationGraceSeconds)) {
+    const open = order.status === 'PENDING' || order.status === 'FAILED_NEEDS_MANUAL';
+    if (open ? notifications > 0 : notifications > 1 || (notifications === 0 && closedSeconds > opts.notificationGraceSeconds)) {
       report('notification_count', subject, `${notifications} notification(s) for a ${order.status} order`);
     }
 
-    if (order.status === 'PENDING') {
+    // A stuck saga is reported as such above; one that waits for an operator is not forgotten.
+    const saga = opts.sagas?.get(order.orderId);
+    if (order.status === 'PENDING' && !saga?.stuck && saga?.status !== 'FAILED_NEEDS_MANUAL') {
       const ageSeconds = (opts.now.getTime() - order.createdAt.getTime()) / 1000;
       if (ageSeconds > opts.maxOpenSeconds) report('order_open_past_ttl', subject, `PENDING for ${Math.round(ageSeconds)} s`);
     }
@@ -98,6 +122,24 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
     for (const row of rows) if (!orderIds.has(row.orderId)) report('orphan_record', `${store} ${row.orderId}`, 'no such order');
   }
   return violations;
+}
+
+/**
+ * Orders waiting for an operator's decision, oldest first. Sagas that entered
+ * FAILED_NEEDS_MANUAL before the order record learned to say so (patch
+ * order-awaits-operator) left it PENDING: their saga's status tells.
+ */
+export function findAwaitingOperator(stores: StoreSnapshot, opts: Pick<AuditOptions, 'now' | 'sagas'>): AwaitingOperator[] {
+  return stores.orders
+    .filter((o) => o.status === 'FAILED_NEEDS_MANUAL' || (o.status === 'PENDING' && opts.sagas?.get(o.orderId)?.status === 'FAILED_NEEDS_MANUAL'))
+    .map((o) => ({
+      orderId: o.orderId,
+      failedStep: o.failure?.step ?? null,
+      reason: o.failure?.reason ?? null,
+      since: o.updatedAt,
+      ageSeconds: Math.round((opts.now.getTime() - o.updatedAt.getTime()) / 1000),
+    }))
+    .sort((a, b) => b.ageSeconds - a.ageSeconds);
 }
 
 function checkStock(stores: StoreSnapshot, report: (i: Invariant, s: string, d: string) => void): void {

@@ -34,6 +34,8 @@ export const FRAUD_CHECK_PATCH = 'fraud-check';
 export const LOCAL_STEPS_PATCH = 'local-steps';
 /** The patch that moved every patched() decision to the workflow's first activation. */
 export const VERSIONS_FIRST_PATCH = 'versions-first';
+/** The patch that marks the order record while the saga waits for an operator. */
+export const ORDER_AWAITS_OPERATOR_PATCH = 'order-awaits-operator';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
 /** Customer cancellation: accepted until the shipment exists. */
@@ -225,6 +227,13 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     let failed = await compensations.runAll(hooks);
     while (failed.length > 0) {
       progress.failedCompensations = failed.map(describeUndoFailure);
+      // The order record says so too, so that nobody takes it for an order
+      // that was forgotten. Before the status changes: no operator decision
+      // can arrive while the record is being written.
+      if (versions.orderAwaitsOperator) {
+        const { step, reason } = progress.failure!;
+        await undo.holdOrderForOperator({ orderId, failure: { failedStep: step, reason } });
+      }
       progress.status = 'FAILED_NEEDS_MANUAL';
       settled = decisions;
       await condition(() => pending !== undefined);
@@ -273,14 +282,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
  * nondeterminism error. In the first activation no local activity has run yet,
  * so the answers are the same in every replay. See README, "Versioning".
  */
-function decideVersions(): { localSteps: boolean; fraudCheck: () => boolean } {
+function decideVersions() {
   const first = patched(VERSIONS_FIRST_PATCH);
   const localSteps = patched(LOCAL_STEPS_PATCH);
   // Sagas started before VERSIONS_FIRST asked about the fraud check after
   // createOrder, and must replay that way. Once none of them is left:
   // deprecatePatch(VERSIONS_FIRST_PATCH), then remove the late branch.
   const fraudCheck = first ? patched(FRAUD_CHECK_PATCH) : undefined;
-  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH) };
+  const orderAwaitsOperator = patched(ORDER_AWAITS_OPERATOR_PATCH);
+  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator };
 }
 
 /**

@@ -66,18 +66,19 @@ export class OrderService {
   async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
     const failure = outcome.status === 'COMPLETED' ? { failedStep: null, failureReason: null } : { failedStep: outcome.failedStep, failureReason: outcome.reason };
     const order = await this.find(orderId);
-    if (order?.status === 'PENDING') {
+    const open = order && isOpen(order.status);
+    if (open) {
       // The fact is built from the order as read: what it reports (customer,
       // total, outcome) cannot change between the read and the update.
       const fact = orderClosedFact({ ...order, ...failure, status: outcome.status });
-      // Only a PENDING order can be closed; the conditional update makes that
+      // Only an open order can be closed; the conditional update makes that
       // atomic, and the fact is written only if this statement closed it.
       const written = await this.db.$executeRaw`
         WITH closed AS (
           UPDATE orders.orders
           SET status = ${outcome.status}::orders."OrderStatus", settle_key = ${idempotencyKey},
               failed_step = ${failure.failedStep}, failure_reason = ${failure.failureReason}, updated_at = now()
-          WHERE id = ${orderId} AND status = 'PENDING'
+          WHERE id = ${orderId} AND status IN ('PENDING', 'FAILED_NEEDS_MANUAL')
           RETURNING id
         )
         INSERT INTO orders.outbox (id, order_id, type, payload)
@@ -85,11 +86,26 @@ export class OrderService {
       if (written === 1) return toView({ ...order, ...failure, status: outcome.status });
     }
     // A retry, or another outcome got there first.
-    const closed = order?.status === 'PENDING' ? await this.find(orderId) : order;
+    const closed = open ? await this.find(orderId) : order;
     if (closed && closed.status !== outcome.status) {
       throw new BusinessError('order_closed', `Order ${orderId} is already ${closed.status}`);
     }
     return closed && toView(closed);
+  }
+
+  /**
+   * A compensation was refused for good, and the saga waits for an operator:
+   * the record says so, with the failure and since when (updated_at), so that
+   * the auditor tells it apart from an order nobody is looking after. The order
+   * stays open: no fact is published until the saga closes it. Idempotent by
+   * its condition: only a PENDING order moves, so no key is needed.
+   */
+  async holdForOperator(orderId: string, failure: { failedStep: string; reason: string }): Promise<OrderView | null> {
+    await this.db.$executeRaw`
+      UPDATE orders.orders
+      SET status = 'FAILED_NEEDS_MANUAL', failed_step = ${failure.failedStep}, failure_reason = ${failure.reason}, updated_at = now()
+      WHERE id = ${orderId} AND status = 'PENDING'`;
+    return this.orderFor(orderId);
   }
 
   async orderFor(orderId: string): Promise<OrderView | null> {
@@ -122,6 +138,9 @@ export class OrderService {
     return rows[0] ?? null;
   }
 }
+
+/** Not yet closed: a saga still owns it. */
+const isOpen = (status: Order['status']) => status === 'PENDING' || status === 'FAILED_NEEDS_MANUAL';
 
 function replayCreate(order: OrderRow, idempotencyKey: string): OrderView {
   if (order.idempotencyKey !== idempotencyKey) {

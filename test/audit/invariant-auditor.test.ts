@@ -1,7 +1,9 @@
 import { audit } from '../../audit/audit';
 import type { Invariant } from '../../audit/invariants';
+import { checkout, resolveUpdate } from '../../workflows';
 import { runScenario } from '../support/run-scenario';
-import type { ScenarioName } from '../support/scenarios';
+import { SCENARIOS, SCENARIO_STOCK, untilStatus, type ScenarioName } from '../support/scenarios';
+import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 // The auditor against stores written by real sagas. Each test plants one kind
@@ -74,5 +76,42 @@ describe('npm run audit', () => {
     const { orderId } = await saga('card-declined');
     expect(await violationsOf(orderId, 3600)).toEqual([]);
     expect(await violationsOf(orderId, 0)).toEqual(['notification_count']);
+  });
+
+  it('tells an order that waits for an operator apart from a forgotten one, and gives its age', async () => {
+    const sku = uniqueId('SKU');
+    await stack.services.inventory.upsertProduct({ sku, name: 'Refund refused', price: 2500, stock: SCENARIO_STOCK });
+    const orderId = uniqueId('ord');
+    const handle = await stack.client.workflow.start(checkout, {
+      workflowId: `order-${orderId}`,
+      taskQueue: stack.taskQueue,
+      args: [SCENARIOS['refund-fails-manual-resolution'].input(orderId, sku)],
+    });
+    await untilStatus(handle, 'FAILED_NEEDS_MANUAL');
+    // The order record says so itself.
+    expect(await stack.services.orders.orderFor(orderId)).toMatchObject({
+      status: 'FAILED_NEEDS_MANUAL',
+      failure: { step: 'createShipment', reason: 'address_rejected' },
+    });
+    // Open for longer than any TTL allows, and still not a violation: it waits for a person.
+    const sagas = { client: stack.client, taskQueue: stack.taskQueue };
+    const opts = { maxOpenSeconds: 0, notificationGraceSeconds: 3600, recheckAfterMs: 10 };
+    let result = await audit(stack.services, opts, sagas);
+    expect(result.violations.filter((v) => v.subject.includes(orderId))).toEqual([]);
+    expect(result.awaitingOperator).toEqual([
+      expect.objectContaining({ orderId, failedStep: 'createShipment', reason: 'address_rejected', ageSeconds: expect.any(Number) }),
+    ]);
+
+    // A saga that waited before the order record learned to say so left it PENDING: its saga's status tells.
+    await sql(`UPDATE orders.orders SET status = 'PENDING', created_at = now() - interval '2 hours' WHERE id = $1`, orderId);
+    result = await audit(stack.services, opts, sagas);
+    expect(result.violations.filter((v) => v.subject.includes(orderId))).toEqual([]);
+    expect(result.awaitingOperator.map((o) => o.orderId)).toEqual([orderId]);
+    // Without Temporal's view, the auditor can only call it forgotten.
+    expect((await audit(stack.services, opts)).violations.filter((v) => v.subject.includes(orderId)).map((v) => v.invariant)).toEqual(['order_open_past_ttl']);
+
+    await sql(`UPDATE orders.orders SET status = 'FAILED_NEEDS_MANUAL' WHERE id = $1`, orderId);
+    await handle.executeUpdate(resolveUpdate, { args: [{ action: 'mark-resolved', note: 'refunded by bank transfer' }] });
+    expect(await stack.services.orders.orderFor(orderId)).toMatchObject({ status: 'RESOLVED_MANUALLY' });
   });
 });

@@ -40,4 +40,22 @@ describe('OrderService', () => {
   it('closing an order that was never created is a no-op', async () => {
     await expect(ctx.services.orders.close(uniqueId('ord'), { status: 'COMPLETED' }, 'never-created:close')).resolves.toBeNull();
   });
+
+  it('holds an order for an operator until its saga closes it; holding again changes nothing', async () => {
+    const orderId = uniqueId('ord');
+    await ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'KB-001', quantity: 1 }] }, `${orderId}:create`);
+    const failure = { failedStep: 'createShipment', reason: 'address_rejected' };
+
+    const held = await ctx.services.orders.holdForOperator(orderId, failure);
+    expect(held).toMatchObject({ status: 'FAILED_NEEDS_MANUAL', failure: { step: 'createShipment', reason: 'address_rejected' } });
+    expect(await ctx.services.orders.holdForOperator(orderId, failure)).toEqual(held);
+    // Still open: nothing is published until the saga closes it.
+    expect(await ctx.db.outboxEvent.count({ where: { orderId } })).toBe(0);
+
+    const outcome = { status: 'RESOLVED_MANUALLY' as const, ...failure };
+    await expect(ctx.services.orders.close(orderId, outcome, `${orderId}:close`)).resolves.toMatchObject({ status: 'RESOLVED_MANUALLY' });
+    expect(await ctx.db.outboxEvent.count({ where: { orderId } })).toBe(1);
+    // A closed order is not held again.
+    await expect(ctx.services.orders.holdForOperator(orderId, failure)).resolves.toMatchObject({ status: 'RESOLVED_MANUALLY' });
+  });
 });

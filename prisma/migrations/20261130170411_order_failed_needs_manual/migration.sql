@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "orders"."OrderStatus" ADD VALUE 'FAILED_NEEDS_MANUAL';
