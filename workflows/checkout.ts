@@ -19,6 +19,7 @@ import type { CheckoutActivities } from '../activities/checkout-activities';
 import { CheckoutProgress } from './checkout-progress';
 import {
   DEFAULT_DEADLINES,
+  STEPS,
   type CheckoutFailure,
   type CheckoutInput,
   type CheckoutState,
@@ -36,6 +37,8 @@ export const LOCAL_STEPS_PATCH = 'local-steps';
 export const VERSIONS_FIRST_PATCH = 'versions-first';
 /** The patch that marks the order record while the saga waits for an operator. */
 export const ORDER_AWAITS_OPERATOR_PATCH = 'order-awaits-operator';
+/** The patch that undoes every step when a step finds the saga already compensated. */
+export const UNDO_ALL_WHEN_FENCED_PATCH = 'undo-all-when-fenced';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
 /** Customer cancellation: accepted until the shipment exists. */
@@ -85,6 +88,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const ours = versions.localSteps ? local : forward;
   const progress = new CheckoutProgress(orderId);
   const compensations = new Compensations<StepName>();
+  // What undoes each step. Each is safe for a step that never ran: the
+  // service then writes a tombstone, which also fences off a late call.
+  const undoOf = {
+    reserveInventory: () => undo.releaseInventory({ orderId, key: key('releaseInventory') }),
+    // One compensation for the payment: it voids an authorization, or
+    // refunds a capture, whichever the payment has reached.
+    authorizePayment: () => undo.reversePayment({ orderId, key: key('reversePayment') }),
+    createShipment: () => undo.cancelShipment({ orderId, key: key('cancelShipment') }),
+  };
 
   // Customer cancellation and the order TTL stop the forward steps by
   // cancelling this scope. Once the shipment exists the saga only goes forward.
@@ -165,14 +177,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         progress.skip('checkFraud');
       }
 
-      compensations.add('reserveInventory', () => undo.releaseInventory({ orderId, key: key('releaseInventory') }));
+      compensations.add('reserveInventory', undoOf.reserveInventory);
       await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
         ours.reserveInventory({ orderId, key: key('reserveInventory'), items }),
       );
 
-      // One compensation for the payment: it voids an authorization, or
-      // refunds a capture, whichever the payment has reached.
-      compensations.add('authorizePayment', () => undo.reversePayment({ orderId, key: key('reversePayment') }));
+      compensations.add('authorizePayment', undoOf.authorizePayment);
       const authorization = await progress.run('authorizePayment', 'CHARGING_PAYMENT', () =>
         forward.authorizePayment({
           orderId,
@@ -184,7 +194,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         }),
       );
 
-      compensations.add('createShipment', () => undo.cancelShipment({ orderId, key: key('cancelShipment') }));
+      compensations.add('createShipment', undoOf.createShipment);
       const hold = { holdSeconds: deadlines.paymentHoldSeconds, expiresAt: authorization.expiresAt };
       const shipment = await whileRenewingHold(hold, key, orderId, () =>
         progress.run('createShipment', 'CREATING_SHIPMENT', () =>
@@ -212,6 +222,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     orderTtl.cancel();
     const { failure, unexpected } = describeFailure(progress.currentStep, err, stopReason);
     progress.failure = failure;
+    if (failure.reason === 'fenced' && versions.undoAllWhenFenced) {
+      // A service says this saga was compensated already: an earlier run of it
+      // (one that a reset replaced, see ops/rescue.ts) got further and rolled
+      // back, perhaps not all the way. This run does not know how far it got,
+      // so it undoes every later step too.
+      for (const step of STEPS.slice(STEPS.indexOf(failure.step) + 1)) {
+        if (step in undoOf) compensations.add(step, undoOf[step as keyof typeof undoOf]);
+      }
+    }
     return rollBack(unexpected);
   }
 
@@ -290,7 +309,8 @@ function decideVersions() {
   // deprecatePatch(VERSIONS_FIRST_PATCH), then remove the late branch.
   const fraudCheck = first ? patched(FRAUD_CHECK_PATCH) : undefined;
   const orderAwaitsOperator = patched(ORDER_AWAITS_OPERATOR_PATCH);
-  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator };
+  const undoAllWhenFenced = patched(UNDO_ALL_WHEN_FENCED_PATCH);
+  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced };
 }
 
 /**

@@ -1,14 +1,14 @@
-import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { sleep } from '../../lib/backoff';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
 import { workflowTraceSinks } from '../../lib/tracing';
-import { createCheckoutWorker } from '../../worker';
-import { cancelUpdate, checkout, statusQuery } from '../../workflows';
+import { cancelUpdate } from '../../workflows';
 import { commandsByTask } from '../support/history-tasks';
 import { finalState } from '../support/run-scenario';
+import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { SCENARIOS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
+import { bundleCheckout, startWorker } from '../support/workers';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // The shape that stranded 0.6% of the sagas of a 1,000-order chaos run: a
@@ -21,33 +21,9 @@ let stack: TestStack;
 let slowQueries: WorkflowBundle;
 beforeAll(async () => {
   stack = await startTestStack({ worker: false });
-  slowQueries = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
-    workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, require.resolve('./fixtures/slow-queries')],
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error },
-  });
+  slowQueries = await bundleCheckout({ interceptorModules: [require.resolve('./fixtures/slow-queries')] });
 });
 afterAll(() => stack?.stop());
-
-async function runWorker(bundle: WorkflowBundle | undefined) {
-  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
-  const worker = await createCheckoutWorker({
-    connection,
-    namespace: 'default',
-    taskQueue: stack.taskQueue,
-    db: stack.db,
-    services: stack.services,
-    workflowBundle: bundle ?? { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
-  });
-  const running = worker.run();
-  return {
-    async stop() {
-      worker.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
-}
 
 describe('a saga whose local-activity result crossed a workflow task', () => {
   it('replays on a restarted worker: the customer cancels and the saga compensates', async () => {
@@ -55,17 +31,10 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
     await stack.services.inventory.upsertProduct({ sku, name: 'Split task', price: 2500, stock: SCENARIO_STOCK });
     const orderId = uniqueId('ord');
     // The carrier never answers this address, so the saga waits there.
-    const handle = await stack.client.workflow.start(checkout, {
-      workflowId: `order-${orderId}`,
-      taskQueue: stack.taskQueue,
-      args: [SCENARIOS['cancelled-by-customer'].input(orderId, sku)],
-    });
-    // No worker yet: the server holds this query and hands it out with the first task.
-    const earlyQuery = handle.query(statusQuery);
-    await sleep(500);
+    const { handle, answered } = await startWithQueryOnFirstTask(stack, SCENARIOS['cancelled-by-customer'].input(orderId, sku));
 
-    const first = await runWorker(slowQueries);
-    await earlyQuery;
+    const first = await startWorker(stack, slowQueries);
+    await answered;
     await untilStatus(handle, 'CREATING_SHIPMENT');
     const [task1, task2] = commandsByTask(await handle.fetchHistory());
     expect(task1).toContain('MARKER_RECORDED core_local_activity'); // createOrder's marker...
@@ -73,7 +42,7 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
     await first.stop();
 
     // A new worker has nothing cached: it rebuilds the saga from its history.
-    const second = await runWorker(undefined);
+    const second = await startWorker(stack);
     try {
       const cancelled = handle.executeUpdate(cancelUpdate);
       await expect(Promise.race([cancelled, sleep(20_000).then(() => 'no answer in 20 s')])).resolves.toMatchObject({

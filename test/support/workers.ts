@@ -1,0 +1,47 @@
+import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
+import { createCheckoutWorker } from '../../worker';
+import type { TestStack } from './test-stack';
+
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };
+
+/**
+ * The checkout workflows bundled with extra workflow interceptor modules and,
+ * optionally, another module in place of `@temporalio/workflow`: how the tests
+ * build a worker that behaves as under load, or as an older deployment did.
+ */
+export function bundleCheckout(opts: { interceptorModules?: string[]; workflowModule?: string }): Promise<WorkflowBundle> {
+  const { workflowModule } = opts;
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    workflowInterceptorModules: [...WORKFLOW_INTERCEPTOR_MODULES, ...(opts.interceptorModules ?? [])],
+    logger: quiet,
+    ...(workflowModule && {
+      webpackConfigHook: (config) => ({
+        ...config,
+        resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), '@temporalio/workflow$': workflowModule } },
+      }),
+    }),
+  });
+}
+
+/** A checkout worker on the stack's task queue, with the run's bundle unless told otherwise. Stop it to take it away. */
+export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Promise<{ stop(): Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const worker = await createCheckoutWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: stack.taskQueue,
+    db: stack.db,
+    services: stack.services,
+    workflowBundle: bundle ?? { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+  });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
