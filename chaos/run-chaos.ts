@@ -1,19 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { audit } from '../audit/audit';
 import { sleep } from '../lib/backoff';
 import type { Violation } from '../audit/invariants';
 import { DEV_OPERATOR_TOKEN, loadConfig } from '../lib/config';
+import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
 import { migrate } from '../scripts/db/migrate';
 import { withScratchDatabase } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
 import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
 import { createServices } from '../services';
+import { workflowIdFor } from '../workflows/workflow-id';
+import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } from './chaos-client';
+import { eachLimit } from './each-limit';
 import { ManagedProcess } from './managed-process';
 import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
+import { fetchHistories, replayHistories, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
 
 export type ChaosOptions = {
   orders: number;
@@ -31,25 +36,59 @@ export type ChaosOptions = {
 
 export type ChaosReport = {
   seed: number;
+  /** Orders the plan asked for; `orders` of them were placed (their POST accepted). */
+  planned: number;
   orders: number;
   endings: Record<string, number>;
   unexpected: { orderId: string; kind: OrderKind; ending: string }[];
-  faults: { workerKills: number; apiRestarts: number; serverRestarts: number; workerRestarts: number; apiRestartsTotal: number };
+  faults: {
+    workerKills: number;
+    apiRestarts: number;
+    serverRestarts: number;
+    workerRestarts: number;
+    apiRestartsTotal: number;
+    /** Faults that could not be injected (a restart that failed). */
+    failed: { what: string; error: string }[];
+  };
   activityRetries: number;
   requestRetries: number;
-  stuck: string[];
+  /** Placed orders not seen ending in time, with what their last poll saw (a status, or the failed GET's answer). */
+  stuck: { orderId: string; kind: OrderKind; lastSeen: string }[];
   lastUnitsCompleted: number;
+  /** Requests the client gave up on. A failed `place` is an order never placed. */
+  clientFailures: ClientFailure[];
+  clientFailureCounts: Partial<Record<RequestKind, number>>;
+  /** From the 202 to the poll that saw the order end; null if none ended. */
+  slowestOrder: { orderId: string; kind: OrderKind; seconds: number } | null;
+  /** Sagas whose history records a failed workflow task (timeouts from worker kills are not failures). */
+  workflowTaskFailures: { orderId: string; kind: OrderKind; failures: TaskFailure[] }[];
+  /** Every placed saga's history, replayed against the current workflow code. */
+  replay: { histories: number; failed: ReplayFailure[] };
+  /** Exceptions the run did not expect; caught so that the audit still runs. */
+  errors: string[];
   violations: Violation[];
   logDir: string;
   seconds: number;
 };
 
+type Placed = {
+  orderId: string;
+  kind: OrderKind;
+  acceptedAt: number;
+  /** The status the last poll saw, or the failed poll's answer. */
+  lastSeen: string;
+  final?: { status: string; reason?: string; retries: number; seconds: number };
+};
+
 const TERMINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED', 'RESOLVED_MANUALLY']);
+const POLL_INTERVAL_MS = 1000;
 
 /**
  * Drives a mixed load through the real API while killing the worker (SIGKILL),
  * restarting the API and restarting the Temporal dev server (which keeps its
- * state in a file); then waits for every order to end and audits the stores.
+ * state in a file); then waits for every order to end, replays every saga's
+ * history and audits the stores. Whatever goes wrong once the stack is up is
+ * recorded in the report, never thrown: the run always ends with the audit.
  */
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
@@ -95,16 +134,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const api = new ManagedProcess('api', 'api/server.ts', env, path.join(logDir, 'api.log'));
       const apiUrl = `http://127.0.0.1:${apiPort}`;
       const db = createDb(databaseUrl, 4);
-      const faults = { workerKills: 0, apiRestarts: 0, serverRestarts: 0 };
-      let requestRetries = 0;
+      const faults = { workerKills: 0, apiRestarts: 0, serverRestarts: 0, failed: [] as ChaosReport['faults']['failed'] };
+      const errors: string[] = [];
+      // Each side of the run (placing, faults, polling, the histories) records
+      // its own exception and lets the others finish: a rejection nobody is
+      // awaiting yet would kill the process, and with it the audit.
+      const guarded = (what: string, fn: () => Promise<void>) =>
+        fn().catch((err) => {
+          errors.push(`${what}: ${err instanceof Error ? err.stack : err}`);
+          log(`${what} failed: ${err}`);
+        });
 
       try {
+        // Up to here, and until the API is healthy, a failure is a broken setup: it throws.
         worker.start();
         api.start();
         await until(() => healthy(apiUrl), 90_000, 'the API to become healthy');
         log(`stack up: API ${apiUrl}, Temporal ${server.address}, logs in ${logDir}`);
+        // The worker's converter (TEMPORAL_PAYLOAD_KEY, if set, is in env): the replay must decode what it encoded.
+        const converter = dataConverter(loadConfig(env));
 
-        // --- load and faults, side by side ----------------------------------------
+        // --- load, faults and polling, side by side ----------------------------------
         const plan = planOrders(opts.orders, randomBytes(3).toString('hex'));
         const loadMs = opts.loadSeconds * 1000;
         const at = (n: number) => Array.from({ length: n }, () => 0.1 * loadMs + random() * 0.7 * loadMs).sort((a, b) => a - b);
@@ -121,76 +171,110 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             },
           })),
         ].sort((a, b) => a.ms - b.ms);
-        const faulting = (async () => {
+        const faulting = guarded('fault injection', async () => {
           const t0 = Date.now();
           for (const fault of faultSchedule) {
             await sleep(fault.ms - (Date.now() - t0));
             log(`fault at ${((Date.now() - started) / 1000).toFixed(1)} s: ${fault.what}`);
-            await fault.act();
+            // A fault that cannot be injected is reported; the run goes on with the next.
+            await fault.act().catch((err) => {
+              faults.failed.push({ what: fault.what, error: String(err) });
+              log(`could not ${fault.what}: ${err}`);
+            });
           }
-        })();
+        });
 
-        const placed: { orderId: string; kind: OrderKind }[] = [];
-        const send = async (method: string, url: string, body?: object, headers: Record<string, string> = {}) => {
-          // A client that meets a restarting API retries, with the same Idempotency-Key.
-          for (let attempt = 1; ; attempt++) {
-            try {
-              const res = await fetch(`${apiUrl}${url}`, {
-                method,
-                headers: { 'content-type': 'application/json', ...headers },
-                body: body && JSON.stringify(body),
-                signal: AbortSignal.timeout(10_000),
-              });
-              if (res.status < 500) return res;
-            } catch {
-              // Connection refused or reset: the API is restarting.
-            }
-            requestRetries++;
-            if (attempt >= 120) throw new Error(`${method} ${url} failed ${attempt} times`);
-            await sleep(500);
-          }
-        };
+        const client = new ChaosClient(apiUrl);
+        const placed: Placed[] = [];
         const placeOne = async (order: PlannedOrder, delayMs: number) => {
           await sleep(delayMs);
-          const res = await send('POST', '/orders', order.body, { 'Idempotency-Key': order.idempotencyKey });
-          if (res.status !== 202) throw new Error(`POST /orders answered ${res.status}: ${await res.text()}`);
+          const res = await client.send('place', 'POST', '/orders', {
+            body: order.body,
+            headers: { 'Idempotency-Key': order.idempotencyKey },
+            accept: (status) => status === 202,
+          });
+          // Given up on, and recorded by the client: the order was never placed.
+          if (!res) return;
+          const acceptedAt = Date.now();
           const { orderId } = (await res.json()) as { orderId: string };
-          placed.push({ orderId, kind: order.kind });
+          placed.push({ orderId, kind: order.kind, acceptedAt, lastSeen: 'PENDING' });
           if (order.kind === 'cancelled') {
             await sleep(1000 + random() * 2000);
-            const cancel = await send('POST', `/orders/${orderId}/cancel`);
-            if (cancel.status !== 202) log(`cancel of ${orderId} answered ${cancel.status}`);
+            const cancel = await client.send('cancel', 'POST', `/orders/${orderId}/cancel`);
+            if (cancel && cancel.status !== 202) log(`cancel of ${orderId} answered ${await describeAnswer(cancel)}`);
           }
         };
+
+        // The poller runs from the first order on, so that it sees each order end
+        // about when it ends, not only once the load is over. A GET that fails is
+        // just asked again next round; an order never seen ending is stuck.
+        const poll = async (order: Placed) => {
+          const answer = await client.once('GET', `/orders/${order.orderId}`);
+          if (typeof answer === 'string' || answer.status !== 200) {
+            order.lastSeen = await describeAnswer(answer);
+            return;
+          }
+          const state = (await answer.json().catch(() => undefined)) as
+            | { status: string; failure?: { reason: string }; steps: { attempts: number }[] }
+            | undefined;
+          order.lastSeen = state?.status ?? '200 with a body that is not an order';
+          if (!state) return;
+          if (TERMINAL.has(state.status)) {
+            const retries = state.steps.reduce((n, s) => n + Math.max(s.attempts - 1, 0), 0);
+            // An upper bound on the saga's time: the end is seen up to one poll
+            // round late (the interval, plus the round's other GETs).
+            const seconds = (Date.now() - order.acceptedAt) / 1000;
+            order.final = { status: state.status, reason: state.failure?.reason, retries, seconds };
+          }
+        };
+        let loadOver = false;
+        let settleBy = Infinity;
+        const polling = guarded('polling', async () => {
+          for (;;) {
+            const open = placed.filter((o) => !o.final);
+            if ((loadOver && open.length === 0) || Date.now() > settleBy) return;
+            await eachLimit(open, 4, poll);
+            await sleep(POLL_INTERVAL_MS);
+          }
+        });
+
         // Spread over the load window; the last-units orders go out together.
         await Promise.all(
-          plan.map((order, i) => placeOne(order, order.kind === 'last-units' ? 0.5 * loadMs : (i / plan.length) * 0.8 * loadMs)),
+          plan.map((order, i) =>
+            guarded(`placing order ${order.idempotencyKey}`, () =>
+              placeOne(order, order.kind === 'last-units' ? 0.5 * loadMs : (i / plan.length) * 0.8 * loadMs),
+            ),
+          ),
         );
         await faulting;
+        // --- wait, with a bound, for every order to end ------------------------------
+        settleBy = Date.now() + opts.settleSeconds * 1000;
+        loadOver = true;
+        await polling;
 
-        // --- wait for every order to end ----------------------------------------------
-        const finals = new Map<string, { status: string; reason?: string; retries: number }>();
-        const deadline = Date.now() + opts.settleSeconds * 1000;
-        while (finals.size < placed.length && Date.now() < deadline) {
-          for (const { orderId } of placed) {
-            if (finals.has(orderId)) continue;
-            const res = await send('GET', `/orders/${orderId}`);
-            if (res.status !== 200) continue;
-            const state = (await res.json()) as { status: string; failure?: { reason: string }; steps: { attempts: number }[] };
-            if (TERMINAL.has(state.status)) {
-              const retries = state.steps.reduce((n, s) => n + Math.max(s.attempts - 1, 0), 0);
-              finals.set(orderId, { status: state.status, reason: state.failure?.reason, retries });
-            }
+        // --- histories: failed workflow tasks, and a replay of each -------------------
+        const replay: ChaosReport['replay'] = { histories: 0, failed: [] };
+        const taskFailures: ChaosReport['workflowTaskFailures'] = [];
+        await guarded('reading and replaying the histories', async () => {
+          const byWorkflowId = new Map(placed.map((o) => [workflowIdFor(o.orderId), o]));
+          const { histories, unread } = await fetchHistories(server.address, [...byWorkflowId.keys()], converter);
+          for (const { workflowId, history } of histories) {
+            const failures = workflowTaskFailures(history);
+            const { orderId, kind } = byWorkflowId.get(workflowId)!;
+            if (failures.length > 0) taskFailures.push({ orderId, kind, failures });
           }
-          if (finals.size < placed.length) await sleep(1000);
-        }
+          log(`replaying ${histories.length} histories against the current workflow code`);
+          replay.histories = histories.length;
+          replay.failed = [...unread, ...(await replayHistories(histories, converter, log))];
+        });
 
-        // --- notifications, then audit and report ------------------------------------------
+        // --- notifications, then audit and report ------------------------------------
         // Each ended order's fact goes outbox → NATS → inbox; wait for them, then
         // audit with no grace: every ended order must have exactly one by now.
+        const ended = placed.filter((o) => o.final);
         const services = createServices(db);
         await until(
-          async () => new Set((await services.notifications.allNotifications()).map((n) => n.orderId)).size >= finals.size,
+          async () => new Set((await services.notifications.allNotifications()).map((n) => n.orderId)).size >= ended.length,
           60_000,
           'a notification for every ended order',
         ).catch((err) => log(String(err)));
@@ -198,30 +282,40 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const endings: Record<string, number> = {};
         const unexpected: ChaosReport['unexpected'] = [];
         let lastUnitsCompleted = 0;
-        for (const { orderId, kind } of placed) {
-          const final = finals.get(orderId);
-          if (!final) continue;
-          const ending = final.reason ? `${final.status} ${final.reason}` : final.status;
+        for (const { orderId, kind, final } of ended) {
+          const ending = final!.reason ? `${final!.status} ${final!.reason}` : final!.status;
           endings[ending] = (endings[ending] ?? 0) + 1;
           if (!EXPECTED_ENDINGS[kind].includes(ending)) unexpected.push({ orderId, kind, ending });
-          if (kind === 'last-units' && final.status === 'COMPLETED') lastUnitsCompleted++;
+          if (kind === 'last-units' && final!.status === 'COMPLETED') lastUnitsCompleted++;
         }
+        const slowest = ended.reduce<Placed | undefined>((a, o) => (!a || o.final!.seconds > a.final!.seconds ? o : a), undefined);
+        const clientFailureCounts: ChaosReport['clientFailureCounts'] = {};
+        for (const f of client.failures) clientFailureCounts[f.request] = (clientFailureCounts[f.request] ?? 0) + 1;
         const stock = await services.inventory.stockLevels();
         log(`${LAST_UNITS_SKU} after the run: ${JSON.stringify(stock.find((p) => p.sku === LAST_UNITS_SKU))}`);
-        return {
+        const report: ChaosReport = {
           seed: opts.seed,
+          planned: plan.length,
           orders: placed.length,
           endings,
           unexpected,
           faults: { ...faults, workerRestarts: worker.restarts, apiRestartsTotal: api.restarts },
-          activityRetries: [...finals.values()].reduce((n, f) => n + f.retries, 0),
-          requestRetries,
-          stuck: placed.filter((p) => !finals.has(p.orderId)).map((p) => p.orderId),
+          activityRetries: ended.reduce((n, o) => n + o.final!.retries, 0),
+          requestRetries: client.retries,
+          stuck: placed.filter((o) => !o.final).map(({ orderId, kind, lastSeen }) => ({ orderId, kind, lastSeen })),
           lastUnitsCompleted,
+          clientFailures: client.failures,
+          clientFailureCounts,
+          slowestOrder: slowest ? { orderId: slowest.orderId, kind: slowest.kind, seconds: Math.round(slowest.final!.seconds * 10) / 10 } : null,
+          workflowTaskFailures: taskFailures,
+          replay,
+          errors,
           violations,
           logDir,
           seconds: Math.round((Date.now() - started) / 1000),
         };
+        writeFileSync(path.join(logDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+        return report;
       } finally {
         await Promise.all([worker.stop(), api.stop()]);
         await db.$disconnect();

@@ -1,10 +1,11 @@
 import { runChaos } from '../../chaos/run-chaos';
-import { printReport } from '../../chaos/chaos-report';
+import { failedBecause, printReport } from '../../chaos/chaos-report';
 
 // The bounded chaos run: 40 orders of every kind through the real API, with
 // the worker SIGKILLed twice, the API restarted and the Temporal dev server
-// restarted once. Every order must end as its trigger says, and the auditor
-// must find every store consistent.
+// restarted once. Every order must end as its trigger says, every saga's
+// history must replay against the current code, and the auditor must find
+// every store consistent.
 jest.setTimeout(6 * 60_000);
 
 it('every order ends, as expected, with no invariant violated, through worker kills and server restarts', async () => {
@@ -29,4 +30,12 @@ it('every order ends, as expected, with no invariant violated, through worker ki
   // Six concurrent orders for the last three units: exactly three complete.
   expect(report.lastUnitsCompleted).toBe(3);
   expect(report.endings['COMPENSATED out_of_stock']).toBe(3);
+  // What they went through, the current workflow code can replay.
+  expect(report.replay).toEqual({ histories: 40, failed: [] });
+  expect(report.slowestOrder).toMatchObject({ orderId: expect.any(String), seconds: expect.any(Number) });
+  expect(Array.isArray(report.clientFailures)).toBe(true);
+  expect(report.clientFailureCounts.place ?? 0).toBe(0);
+  expect(report.errors).toEqual([]);
+  expect(report.faults.failed).toEqual([]);
+  expect(failedBecause(report)).toEqual([]);
 });

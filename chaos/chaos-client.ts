@@ -1,0 +1,99 @@
+import { sleep } from '../lib/backoff';
+
+/** What a request was for; the report counts failures per kind. */
+export type RequestKind = 'place' | 'cancel';
+
+/** A request the client gave up on: the run records it and carries on. */
+export type ClientFailure = {
+  request: RequestKind;
+  method: string;
+  path: string;
+  /** The last answer (status and the start of its body) or the last error. */
+  last: string;
+  attempts: number;
+};
+
+export type ChaosClientOptions = {
+  /** Tries per request before giving up: the default outlasts an API restart. */
+  attempts?: number;
+  retryDelayMs?: number;
+  timeoutMs?: number;
+};
+
+/**
+ * The chaos run's HTTP client. Like a real client, it retries through an API
+ * that is restarting; unlike a script that may crash, it never throws: a
+ * request that never gets through is recorded in `failures`, and the run
+ * reports it instead of dying before the audit.
+ */
+export class ChaosClient {
+  readonly failures: ClientFailure[] = [];
+  /** Attempts that met a 5xx or no answer, all requests together (the report's "client request retries"). */
+  retries = 0;
+  private readonly attempts: number;
+  private readonly retryDelayMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly baseUrl: string,
+    { attempts = 120, retryDelayMs = 500, timeoutMs = 10_000 }: ChaosClientOptions = {},
+  ) {
+    this.attempts = attempts;
+    this.retryDelayMs = retryDelayMs;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Sends until the API answers below 500, retrying 5xx and connection errors
+   * with the same headers (so the same Idempotency-Key). Resolves to the
+   * answer if `accept` takes its status, otherwise records a failure and
+   * resolves to undefined. A 4xx is not retried: asking again gets the same.
+   */
+  async send(
+    request: RequestKind,
+    method: string,
+    path: string,
+    { body, headers = {}, accept = () => true }: { body?: object; headers?: Record<string, string>; accept?: (status: number) => boolean } = {},
+  ): Promise<Response | undefined> {
+    let last = '';
+    for (let attempt = 1; attempt <= this.attempts; attempt++) {
+      if (attempt > 1) await sleep(this.retryDelayMs);
+      const answer = await this.once(method, path, { body, headers });
+      if (typeof answer !== 'string' && answer.status < 500) {
+        if (accept(answer.status)) return answer;
+        this.failures.push({ request, method, path, last: await describeAnswer(answer), attempts: attempt });
+        return undefined;
+      }
+      last = await describeAnswer(answer);
+    }
+    this.failures.push({ request, method, path, last, attempts: this.attempts });
+    return undefined;
+  }
+
+  /** One attempt: the API's answer, whatever its status, or what kept it from answering. */
+  async once(method: string, path: string, { body, headers = {} }: { body?: object; headers?: Record<string, string> } = {}): Promise<Response | string> {
+    try {
+      const res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body && JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if (res.status >= 500) this.retries++;
+      return res;
+    } catch (err) {
+      this.retries++;
+      // fetch hides the useful part (ECONNREFUSED, ECONNRESET) in its cause.
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      return cause?.code ?? cause?.message ?? String(err);
+    }
+  }
+}
+
+/** An answer as one line for the report: its status and the start of its body, or the error. */
+export async function describeAnswer(answer: Response | string): Promise<string> {
+  if (typeof answer === 'string') return answer;
+  // Reading the body also releases the connection it holds.
+  const text = await answer.text().catch((err) => `(body unreadable: ${err})`);
+  return `${answer.status} ${text.slice(0, 200)}`.trim();
+}

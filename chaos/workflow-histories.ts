@@ -1,0 +1,100 @@
+import { Client, Connection, type HistoryAndWorkflowId } from '@temporalio/client';
+import type { DataConverter, Logger } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { workflowTraceSinks } from '../lib/tracing';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../lib/workflow-interceptors';
+import { eachLimit } from './each-limit';
+
+const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
+
+export type TaskFailure = { cause: string; message: string };
+export type ReplayFailure = { workflowId: string; error: string };
+
+/**
+ * Every saga's history, read back from the chaos run's dev server, a few at
+ * a time. A history that cannot be read is one that cannot be checked: it is
+ * returned as a failure, not skipped.
+ */
+export async function fetchHistories(
+  address: string,
+  workflowIds: string[],
+  dataConverter: DataConverter,
+): Promise<{ histories: HistoryAndWorkflowId[]; unread: ReplayFailure[] }> {
+  const connection = await Connection.connect({ address });
+  // The app's converter, as every client of the app; histories come back
+  // undecoded either way, and the replay decodes them with the same one.
+  const client = new Client({ connection, dataConverter });
+  const histories: HistoryAndWorkflowId[] = [];
+  const unread: ReplayFailure[] = [];
+  try {
+    await eachLimit(workflowIds, 8, async (workflowId) => {
+      try {
+        histories.push({ workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() });
+      } catch (err) {
+        unread.push({ workflowId, error: `history not read: ${err}` });
+      }
+    });
+  } finally {
+    await connection.close();
+  }
+  return { histories, unread };
+}
+
+/**
+ * The workflow tasks a history records as failed: the worker threw while
+ * running the workflow code (nondeterminism, a bug), or the server refused
+ * its commands. Tasks that timed out (a worker killed mid-task) are not
+ * failures: every worker SIGKILL makes some.
+ */
+export function workflowTaskFailures(history: HistoryAndWorkflowId['history']): TaskFailure[] {
+  const events = (history as temporal.api.history.v1.IHistory).events ?? [];
+  return events
+    .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
+    .map((e) => {
+      const attrs = e.workflowTaskFailedEventAttributes;
+      const cause = WorkflowTaskFailedCause[attrs?.cause ?? 0] ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
+      return { cause: cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '').toLowerCase(), message: attrs?.failure?.message ?? '' };
+    });
+}
+
+/**
+ * Replays the histories against the current workflow code, bundled as the
+ * worker bundles it (with the interceptors), without a server. A failure
+ * means the code cannot carry on a saga the run produced.
+ */
+export async function replayHistories(
+  histories: HistoryAndWorkflowId[],
+  dataConverter: DataConverter,
+  log: (line: string) => void,
+): Promise<ReplayFailure[]> {
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietLogger(log),
+  });
+  const failed: ReplayFailure[] = [];
+  const results = Worker.runReplayHistories(
+    // The bundle's tracing interceptors export through this sink, even though a replay exports nothing.
+    { workflowBundle: bundle, dataConverter, sinks: workflowTraceSinks(undefined) },
+    histories,
+  );
+  for await (const { workflowId, error } of results) {
+    if (error) failed.push({ workflowId, error: String(error) });
+  }
+  return failed;
+}
+
+/** Webpack's progress is noise in the run's output; its warnings and errors are not. */
+function quietLogger(log: (line: string) => void): Logger {
+  const keep = (message: string) => log(`[bundle] ${message}`);
+  const drop = () => undefined;
+  return {
+    log: (level, message) => (level === 'WARN' || level === 'ERROR' ? keep(message) : undefined),
+    trace: drop,
+    debug: drop,
+    info: drop,
+    warn: keep,
+    error: keep,
+  };
+}
