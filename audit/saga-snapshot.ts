@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { eachLimit } from '../lib/each-limit';
 import { workflowTaskTrouble } from '../ops/workflow-task-health';
 import { ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow } from '../workflows/workflow-id';
@@ -20,13 +21,9 @@ export async function readSagas(client: Client, taskQueue: string): Promise<Map<
     if (orderId) running.push({ orderId, workflowId: wf.workflowId, runId: wf.runId, status: wf.typedSearchAttributes.get(ORDER_STATUS) ?? null });
   }
   const sagas = new Map<string, SagaView>();
-  for (let i = 0; i < running.length; i += CONCURRENCY) {
-    await Promise.all(
-      running.slice(i, i + CONCURRENCY).map(async ({ orderId, workflowId, runId, status }) => {
-        const trouble = await workflowTaskTrouble(client, { workflowId, runId });
-        sagas.set(orderId, { status, stuck: trouble?.stuck ? trouble : null });
-      }),
-    );
-  }
+  await eachLimit(running, CONCURRENCY, async ({ orderId, workflowId, runId, status }) => {
+    const trouble = await workflowTaskTrouble(client, { workflowId, runId });
+    sagas.set(orderId, { status, stuck: trouble?.stuck ? trouble : null });
+  });
   return sagas;
 }

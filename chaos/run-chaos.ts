@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { freePort, startDevServer, type DevServer } from '../scripts/dev-server'
 import { createServices } from '../services';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } from './chaos-client';
-import { eachLimit } from './each-limit';
+import { eachLimit } from '../lib/each-limit';
 import { ManagedProcess } from './managed-process';
 import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
 import { fetchHistories, replayHistories, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
@@ -136,6 +137,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const db = createDb(databaseUrl, 4);
       const faults = { workerKills: 0, apiRestarts: 0, serverRestarts: 0, failed: [] as ChaosReport['faults']['failed'] };
       const errors: string[] = [];
+      let connection: Connection | undefined;
       // Each side of the run (placing, faults, polling, the histories) records
       // its own exception and lets the others finish: a rejection nobody is
       // awaiting yet would kill the process, and with it the audit.
@@ -253,11 +255,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await polling;
 
         // --- histories: failed workflow tasks, and a replay of each -------------------
+        // One client for the histories and the audit, to the dev server as it is now.
+        connection = await Connection.connect({ address: server.address });
+        const temporal = { client: new Client({ connection, dataConverter: converter }), taskQueue: env.TEMPORAL_TASK_QUEUE! };
         const replay: ChaosReport['replay'] = { histories: 0, failed: [] };
         const taskFailures: ChaosReport['workflowTaskFailures'] = [];
         await guarded('reading and replaying the histories', async () => {
           const byWorkflowId = new Map(placed.map((o) => [workflowIdFor(o.orderId), o]));
-          const { histories, unread } = await fetchHistories(server.address, [...byWorkflowId.keys()], converter);
+          const { histories, unread } = await fetchHistories(temporal.client, [...byWorkflowId.keys()]);
           for (const { workflowId, history } of histories) {
             const failures = workflowTaskFailures(history);
             const { orderId, kind } = byWorkflowId.get(workflowId)!;
@@ -278,7 +283,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           60_000,
           'a notification for every ended order',
         ).catch((err) => log(String(err)));
-        const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 });
+        const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 }, temporal);
         const endings: Record<string, number> = {};
         const unexpected: ChaosReport['unexpected'] = [];
         let lastUnitsCompleted = 0;
@@ -318,6 +323,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         return report;
       } finally {
         await Promise.all([worker.stop(), api.stop()]);
+        await connection?.close();
         await db.$disconnect();
         await server.teardown();
       }

@@ -1,12 +1,12 @@
-import { Client, Connection, type HistoryAndWorkflowId } from '@temporalio/client';
+import type { Client, HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowTraceSinks } from '../lib/tracing';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../lib/workflow-interceptors';
-import { eachLimit } from './each-limit';
+import { eachLimit } from '../lib/each-limit';
+import { taskFailureOf } from '../ops/workflow-task-health';
 
-const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 export type TaskFailure = { cause: string; message: string };
 export type ReplayFailure = { workflowId: string; error: string };
@@ -16,28 +16,16 @@ export type ReplayFailure = { workflowId: string; error: string };
  * a time. A history that cannot be read is one that cannot be checked: it is
  * returned as a failure, not skipped.
  */
-export async function fetchHistories(
-  address: string,
-  workflowIds: string[],
-  dataConverter: DataConverter,
-): Promise<{ histories: HistoryAndWorkflowId[]; unread: ReplayFailure[] }> {
-  const connection = await Connection.connect({ address });
-  // The app's converter, as every client of the app; histories come back
-  // undecoded either way, and the replay decodes them with the same one.
-  const client = new Client({ connection, dataConverter });
+export async function fetchHistories(client: Client, workflowIds: string[]): Promise<{ histories: HistoryAndWorkflowId[]; unread: ReplayFailure[] }> {
   const histories: HistoryAndWorkflowId[] = [];
   const unread: ReplayFailure[] = [];
-  try {
-    await eachLimit(workflowIds, 8, async (workflowId) => {
-      try {
-        histories.push({ workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() });
-      } catch (err) {
-        unread.push({ workflowId, error: `history not read: ${err}` });
-      }
-    });
-  } finally {
-    await connection.close();
-  }
+  await eachLimit(workflowIds, 8, async (workflowId) => {
+    try {
+      histories.push({ workflowId, history: await client.workflow.getHandle(workflowId).fetchHistory() });
+    } catch (err) {
+      unread.push({ workflowId, error: `history not read: ${err}` });
+    }
+  });
   return { histories, unread };
 }
 
@@ -49,13 +37,7 @@ export async function fetchHistories(
  */
 export function workflowTaskFailures(history: HistoryAndWorkflowId['history']): TaskFailure[] {
   const events = (history as temporal.api.history.v1.IHistory).events ?? [];
-  return events
-    .filter((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)
-    .map((e) => {
-      const attrs = e.workflowTaskFailedEventAttributes;
-      const cause = WorkflowTaskFailedCause[attrs?.cause ?? 0] ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
-      return { cause: cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '').toLowerCase(), message: attrs?.failure?.message ?? '' };
-    });
+  return events.flatMap((e) => taskFailureOf(e) ?? []);
 }
 
 /**

@@ -70,13 +70,18 @@ async function lastTaskFailure(
       const at = event.eventTime ? new Date(Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6)) : null;
       if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return null;
       if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) return { cause: 'timed_out', message: 'The workflow task timed out', at };
-      if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
-        const attrs = event.workflowTaskFailedEventAttributes;
-        const cause = WorkflowTaskFailedCause[attrs?.cause ?? 0] ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
-        return { cause: cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '').toLowerCase(), message: attrs?.failure?.message ?? '', at };
-      }
+      const failure = taskFailureOf(event);
+      if (failure) return { ...failure, at };
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);
   return null;
+}
+
+/** A WorkflowTaskFailed event's cause (`non_deterministic_error`, …) and message; null for any other event. */
+export function taskFailureOf(event: temporal.api.history.v1.IHistoryEvent): { cause: string; message: string } | null {
+  if (event.eventType !== EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) return null;
+  const attrs = event.workflowTaskFailedEventAttributes;
+  const cause = WorkflowTaskFailedCause[attrs?.cause ?? 0] ?? 'WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED';
+  return { cause: cause.replace(/^WORKFLOW_TASK_FAILED_CAUSE_/, '').toLowerCase(), message: attrs?.failure?.message ?? '' };
 }
