@@ -2,6 +2,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   TemporalFailure,
   TimeoutFailure,
   condition,
@@ -39,6 +40,8 @@ export const VERSIONS_FIRST_PATCH = 'versions-first';
 export const ORDER_AWAITS_OPERATOR_PATCH = 'order-awaits-operator';
 /** The patch that undoes every step when a step finds the saga already compensated. */
 export const UNDO_ALL_WHEN_FENCED_PATCH = 'undo-all-when-fenced';
+/** The patch that lets our own (local) steps finish when the saga is cancelled, instead of cancelling them. */
+export const OWN_STEPS_FINISH_PATCH = 'own-steps-finish';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
 /** Customer cancellation: accepted until the shipment exists. */
@@ -86,6 +89,15 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const versions = decideVersions();
   // Sagas started before the change ran these steps as regular activities and must replay that way.
   const ours = versions.localSteps ? local : forward;
+  // Our own steps are short database transactions: once started, one
+  // finishes, and a cancellation takes effect at the next step. Cancelling a
+  // local activity that a replay scheduled a task early (see
+  // docs/stuck-sagas.md) fails the workflow task in the SDK for good.
+  const own = async <T>(step: () => Promise<T>): Promise<T> => {
+    if (!versions.ownStepsFinish) return step();
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('The saga was stopped before this step');
+    return CancellationScope.nonCancellable(step);
+  };
   const progress = new CheckoutProgress(orderId);
   const compensations = new Compensations<StepName>();
   // What undoes each step. Each is safe for a step that never ran: the
@@ -161,7 +173,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   try {
     await forwardSteps.run(async () => {
       const order = await progress.run('createOrder', 'PENDING', () =>
-        ours.createOrder({ orderId, key: key('createOrder'), customerId, items }),
+        own(() => ours.createOrder({ orderId, key: key('createOrder'), customerId, items })),
       );
       progress.total = order.total;
       progress.currency = order.currency;
@@ -171,7 +183,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       // "Versioning").
       if (versions.fraudCheck()) {
         await progress.run('checkFraud', 'CHECKING_FRAUD', () =>
-          ours.checkFraud({ customerId, total: order.total, currency: order.currency }),
+          own(() => ours.checkFraud({ customerId, total: order.total, currency: order.currency })),
         );
       } else {
         progress.skip('checkFraud');
@@ -179,7 +191,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
 
       compensations.add('reserveInventory', undoOf.reserveInventory);
       await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
-        ours.reserveInventory({ orderId, key: key('reserveInventory'), items }),
+        own(() => ours.reserveInventory({ orderId, key: key('reserveInventory'), items })),
       );
 
       compensations.add('authorizePayment', undoOf.authorizePayment);
@@ -310,7 +322,8 @@ function decideVersions() {
   const fraudCheck = first ? patched(FRAUD_CHECK_PATCH) : undefined;
   const orderAwaitsOperator = patched(ORDER_AWAITS_OPERATOR_PATCH);
   const undoAllWhenFenced = patched(UNDO_ALL_WHEN_FENCED_PATCH);
-  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced };
+  const ownStepsFinish = patched(OWN_STEPS_FINISH_PATCH);
+  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced, ownStepsFinish };
 }
 
 /**

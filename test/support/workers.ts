@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
 import { createCheckoutWorker } from '../../worker';
@@ -44,4 +48,19 @@ export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Pr
       await connection.close();
     },
   };
+}
+
+/** A checkout worker in a process of its own (test/support/worker-process.ts), for a test to SIGKILL. */
+export function startWorkerProcess(stack: TestStack, bundle: WorkflowBundle): { kill(): void } {
+  const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'checkout-worker-')), 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  const root = path.resolve(__dirname, '..', '..');
+  const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'worker-process.ts')], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: stack.dbUrl, TEMPORAL_TASK_QUEUE: stack.taskQueue, WORKFLOW_BUNDLE: bundlePath },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    // Its own process group: SIGKILL takes the node process that tsx runs, too.
+    detached: true,
+  });
+  return { kill: () => process.kill(-child.pid!, 'SIGKILL') };
 }

@@ -8,7 +8,7 @@ import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { SCENARIOS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
-import { bundleCheckout, startWorker } from '../support/workers';
+import { bundleCheckout, startWorker, startWorkerProcess } from '../support/workers';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // The shape that stranded 0.6% of the sagas of a 1,000-order chaos run: a
@@ -62,6 +62,33 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
         handle.workflowId,
       ),
     ).resolves.toBeUndefined();
+  });
+
+  it('a worker that dies in the next task, then a cancel: the new worker replays and lets the step in flight finish', async () => {
+    const sku = uniqueId('SKU');
+    await stack.services.inventory.upsertProduct({ sku, name: 'Split task, crash', price: 2500, stock: SCENARIO_STOCK });
+    const orderId = uniqueId('ord');
+    const { handle, answered } = await startWithQueryOnFirstTask(stack, SCENARIOS['cancelled-by-customer'].input(orderId, sku));
+    // The worker answers the query with the first task, gets the second at once, and dies in it.
+    const doomed = startWorkerProcess(stack, slowQueries);
+    await answered;
+    doomed.kill();
+    const [task1, ...later] = commandsByTask(await handle.fetchHistory());
+    expect(task1).toContain('MARKER_RECORDED core_local_activity');
+    expect(later).toEqual([]);
+
+    // The cancel comes with the task the next worker gets after the timeout: the
+    // saga must be replayed, and a local activity of the replay cancelled. The
+    // SDK fails that task for good (nondeterminism, "Invalid transition in state
+    // machine") unless the step is let finish.
+    const cancelled = handle.executeUpdate(cancelUpdate);
+    const next = await startWorker(stack);
+    try {
+      await expect(Promise.race([cancelled, sleep(30_000).then(() => 'no answer in 30 s')])).resolves.toMatchObject({ orderId });
+      expect(await finalState(handle)).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
+    } finally {
+      await next.stop();
+    }
   });
 
   itLeavesTheStoresConsistent(() => stack.services);
