@@ -1,12 +1,14 @@
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { isGrpcServiceError, ServiceError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { google, temporal } from '@temporalio/proto';
 
 const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 /**
  * A saga whose workflow task is being retried: the worker failed it, or it
- * timed out (a worker killed mid-task). While it is, the server refuses
- * queries ("Workflow Task in failed state") and no update is accepted.
+ * timed out (a worker killed mid-task). Until a retry succeeds, queries and
+ * updates wait for a worker to run the task; from the third attempt the
+ * server refuses them outright ("Workflow Task in failed state", see
+ * isWorkflowNotReady).
  */
 export type WorkflowTaskTrouble = {
   /** The pending task's attempt: 2 after one failure or timeout. */
@@ -47,6 +49,25 @@ export async function workflowTaskTrouble(
     message: last?.message ?? '',
     stuck: nondeterministic || attempt >= STUCK_AFTER_ATTEMPTS,
   };
+}
+
+/** gRPC's status for "the system is not in a state the operation needs". */
+const FAILED_PRECONDITION = 9;
+const WORKFLOW_NOT_READY = 'type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure';
+
+/**
+ * Whether the server refused a query or an update because the workflow task
+ * is failing. The client raises a ServiceError ("Failed to query Workflow",
+ * "Workflow Update failed") whose cause is the server's FAILED_PRECONDITION,
+ * with a WorkflowNotReadyFailure in its details: the details are checked
+ * because FAILED_PRECONDITION alone also means other things (a namespace that
+ * is not active in this cluster).
+ */
+export function isWorkflowNotReady(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : undefined;
+  if (!isGrpcServiceError(grpc) || grpc.code !== FAILED_PRECONDITION) return false;
+  const status = grpc.metadata.get('grpc-status-details-bin')[0];
+  return Buffer.isBuffer(status) && google.rpc.Status.decode(status).details.some((d) => d.type_url === WORKFLOW_NOT_READY);
 }
 
 /**
