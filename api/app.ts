@@ -67,11 +67,9 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
 
     const unknown = await services.inventory.unknownSkus(order.items.map((i) => i.sku));
     if (unknown.length > 0) {
-      throw new HttpError(
-        422,
-        `Unknown SKU: ${unknown.join(', ')}`,
-        order.items.flatMap((item, i) => (unknown.includes(item.sku) ? [{ path: ['items', i, 'sku'], message: 'unknown SKU' }] : [])),
-      );
+      throw new HttpError(422, `Unknown SKU: ${unknown.join(', ')}`, {
+        issues: order.items.flatMap((item, i) => (unknown.includes(item.sku) ? [{ path: ['items', i, 'sku'], message: 'unknown SKU' }] : [])),
+      });
     }
 
     // With a key, the order id is derived from it: a retried request maps to
