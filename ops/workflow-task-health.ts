@@ -15,7 +15,12 @@ export type WorkflowTaskTrouble = {
   attempt: number;
   /** When the run of failures began (the first failed task's time). */
   since: Date | null;
-  /** `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or `timed_out`. */
+  /**
+   * `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or
+   * `timed_out`: the first failure of the run, the only one the history keeps.
+   * A worker killed mid-task and a replacement that then fails to replay
+   * shows as `timed_out` for as long as the failures go on.
+   */
   cause: string;
   message: string;
   /** It will not get better by itself: a code bug or a history the code cannot replay. */
@@ -24,7 +29,9 @@ export type WorkflowTaskTrouble = {
 
 /**
  * A task that timed out is retried on the next worker and usually succeeds;
- * one that fails this many times in a row is failing for a reason.
+ * one that fails this many times in a row is failing for a reason. Counted
+ * whatever the recorded cause, since later attempts' causes are not recorded;
+ * the server refuses queries from this attempt on too.
  */
 export const STUCK_AFTER_ATTEMPTS = 3;
 
