@@ -215,11 +215,11 @@ function cannotUpdate(orderId: string, saga: Unqueryable): HttpError {
   if (saga.stuck) {
     return new HttpError(
       409,
-      `The saga of order ${orderId} is stuck: its workflow task keeps failing (${saga.cause}). An operator must rescue it with \`npm run ops -- rescue\`.`,
+      `The saga of order ${orderId} is stuck: its workflow task is on attempt ${saga.attempt} (first failure: ${saga.cause}). An operator must rescue it with \`npm run ops -- rescue\`.`,
       { fields: { saga } },
     );
   }
-  return new HttpError(503, `The saga of order ${orderId} is recovering: its workflow task is being retried (${saga.cause}); try again later`, {
+  return new HttpError(503, `The saga of order ${orderId} is recovering: its workflow task is being retried (after: ${saga.cause}); try again later`, {
     fields: { saga },
     retryAfter: RETRY_AFTER_SECONDS,
   });
