@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Request } from 'express';
+import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { Services } from '../services';
-import type { CheckoutClient } from './checkout-client';
-import { hashRequest, orderIdForKey } from './checkout-client';
+import type { CheckoutClient, Unqueryable } from './checkout-client';
+import { hashRequest, isTemporalUnavailable, orderIdForKey, UPDATE_TIMEOUT_MS } from './checkout-client';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { HttpError, errorHandler, notFound } from './http-error';
 import type { UpdateOutcome } from './checkout-client';
@@ -31,6 +31,13 @@ export type ApiDeps = {
 
 /** Bodies are small: an order with 20 lines is well under this. */
 export const BODY_LIMIT = '16kb';
+
+/**
+ * Seconds a client should wait before trying a 503 again: the default
+ * workflow task timeout, after which a task held by a dead worker is handed
+ * to another.
+ */
+export const RETRY_AFTER_SECONDS = 10;
 
 export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics }: ApiDeps): express.Express {
   const app = express();
@@ -67,11 +74,9 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
 
     const unknown = await services.inventory.unknownSkus(order.items.map((i) => i.sku));
     if (unknown.length > 0) {
-      throw new HttpError(
-        422,
-        `Unknown SKU: ${unknown.join(', ')}`,
-        order.items.flatMap((item, i) => (unknown.includes(item.sku) ? [{ path: ['items', i, 'sku'], message: 'unknown SKU' }] : [])),
-      );
+      throw new HttpError(422, `Unknown SKU: ${unknown.join(', ')}`, {
+        issues: order.items.flatMap((item, i) => (unknown.includes(item.sku) ? [{ path: ['items', i, 'sku'], message: 'unknown SKU' }] : [])),
+      });
     }
 
     // With a key, the order id is derived from it: a retried request maps to
@@ -110,9 +115,10 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
       services.shipping.shipmentFor(orderId),
       services.notifications.notificationsFor(orderId),
     ]);
-    const { runId, ...saga } = state;
+    // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
+    const { runId, ...order } = state;
     res.json({
-      ...saga,
+      ...order,
       services: { payment, inventory, shipment, notifications },
       links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
     });
@@ -140,9 +146,18 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
   });
 
   app.use(notFound);
+  app.use(temporalOutage);
   app.use(errorHandler);
   return app;
 }
+
+/** Temporal, or every worker, out of reach is an outage, not a bug in this request: 503 says to come back. */
+const temporalOutage: ErrorRequestHandler = (err, _req, res, next) => {
+  if (!isTemporalUnavailable(err)) return next(err);
+  // Still logged at error level with its cause (api/request-log.ts).
+  res.err = err;
+  next(new HttpError(503, 'Temporal is unavailable; try again later', { retryAfter: RETRY_AFTER_SECONDS }));
+};
 
 /** Labelled by route pattern, not URL: one series per endpoint, however many orders. */
 function measureRequests(metrics: ApiMetrics) {
@@ -176,9 +191,36 @@ function readOrderId(req: Request): string {
   return orderId.data;
 }
 
-/** An update's outcome as HTTP: the new state, 404, or 409 with the workflow's reason. */
+/** An update's outcome as HTTP: the new state, 404, 409 with the workflow's reason, or why the saga cannot take it now. */
 function updated(orderId: string, outcome: UpdateOutcome) {
   if (outcome === 'not_found') throw new HttpError(404, 'Order not found');
+  if (outcome === 'no_answer') {
+    throw new HttpError(
+      503,
+      `The saga of order ${orderId} did not answer within ${UPDATE_TIMEOUT_MS / 1000} s; the request may still take effect, so read the order before sending it again`,
+      { retryAfter: RETRY_AFTER_SECONDS },
+    );
+  }
+  if ('saga' in outcome) throw cannotUpdate(orderId, outcome.saga);
   if ('rejected' in outcome) throw new HttpError(409, outcome.rejected);
   return outcome.state;
+}
+
+/**
+ * A saga whose workflow task is in trouble takes no update. Stuck, it will not
+ * get better by itself, so trying again is pointless (409); only being retried
+ * (after a timeout or a first failure), it should answer again soon (503).
+ */
+function cannotUpdate(orderId: string, saga: Unqueryable): HttpError {
+  if (saga.stuck) {
+    return new HttpError(
+      409,
+      `The saga of order ${orderId} is stuck: its workflow task is on attempt ${saga.attempt} (first failure: ${saga.cause}). An operator must rescue it with \`npm run ops -- rescue\`.`,
+      { fields: { saga } },
+    );
+  }
+  return new HttpError(503, `The saga of order ${orderId} is recovering: its workflow task is being retried (after: ${saga.cause}); try again later`, {
+    fields: { saga },
+    retryAfter: RETRY_AFTER_SECONDS,
+  });
 }

@@ -1,22 +1,61 @@
 import { createHash } from 'node:crypto';
 import {
+  isGrpcServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../ops/workflow-task-health';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
-import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution } from '../workflows/checkout-types';
+import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution, StepState } from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow, workflowIdFor } from '../workflows/workflow-id';
 
 /** The order an Idempotency-Key stands for: the same key always names the same order. */
 export const orderIdForKey = (key: string) => `ord_${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 
+/**
+ * How long the API waits for an update's answer. executeUpdate long-polls
+ * until the workflow has accepted and run the update: if no worker runs the
+ * saga's workflow task, that is never.
+ */
+export const UPDATE_TIMEOUT_MS = 15_000;
+
+/**
+ * A saga the server will not query or update, because its workflow task is
+ * being retried (see ops/workflow-task-health.ts), and why.
+ */
+export type Unqueryable = {
+  queryable: false;
+  /** It will not recover by itself: an operator must rescue it. */
+  stuck: boolean;
+  /** The pending workflow task's attempt. */
+  attempt: number;
+  /** `non_deterministic_error`, `workflow_worker_unhandled_failure`, `timed_out`, … */
+  cause: string;
+  message: string;
+  /** When the failure that started the retries happened (ISO 8601). */
+  since: string | null;
+};
+
+/**
+ * The saga's own state; or, when it cannot be queried, what the API can say
+ * without it: the last status it recorded, no steps, and why.
+ */
+export type SagaReading =
+  | (CheckoutState & { saga: { queryable: true } })
+  | { orderId: string; status: string; steps: StepState[]; saga: Unqueryable };
+type Read = SagaReading & { runId: string };
+type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string };
+
 export type Started = { workflowId: string; runId: string; replayed: boolean };
-export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | 'not_found';
+/** `saga`: the saga cannot take the update now; `no_answer`: it did not answer within UPDATE_TIMEOUT_MS. */
+export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | { saga: Unqueryable } | 'not_found' | 'no_answer';
 export type OrderSummary = { orderId: string; workflowId: string; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
 
 /**
@@ -60,15 +99,11 @@ export class CheckoutClient {
     }
   }
 
-  /** The saga's state, or null if there is no such order. */
-  async read(orderId: string): Promise<(CheckoutState & { runId: string }) | null> {
+  /** The saga's state (or what can be said without it, when it cannot be queried), or null if there is no such order. */
+  async read(orderId: string): Promise<Read | null> {
     const handle = this.client.workflow.getHandle(workflowIdFor(orderId));
     try {
-      const { status, runId } = await handle.describe();
-      // A closed saga's final state is its result: no worker has to replay it.
-      if (status.name === 'COMPLETED') return { ...(await handle.result()), runId };
-      if (status.name === 'FAILED') return { ...(await finalStateOfFailed(handle)), runId };
-      return { ...(await handle.query(statusQuery)), runId };
+      return await this.readDescribed(handle, orderId, await handle.describe());
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
@@ -76,14 +111,25 @@ export class CheckoutClient {
   }
 
   async cancel(orderId: string): Promise<UpdateOutcome> {
+    const handle = this.client.workflow.getHandle(workflowIdFor(orderId));
+    const description = await describeOrNull(handle);
+    if (!description) return 'not_found';
+    const trouble = await this.trouble(description);
+    if (trouble) return { saga: trouble };
+    const current = await this.readDescribed(handle, orderId, description);
+    // Its task failed since the describe: the server would refuse the update too.
+    if (!isQueryable(current)) return { saga: current.saga };
     // Cancelling a cancelled order again changes nothing, and says so with
     // success, even after the saga has closed and can take no more updates.
-    const current = await this.read(orderId);
-    if (current?.failure?.reason === 'cancelled_by_customer') return { state: withoutRunId(current) };
+    if (current.failure?.reason === 'cancelled_by_customer') return { state: stateOf(current) };
     return this.update(orderId, (handle) => handle.executeUpdate(cancelUpdate));
   }
 
-  resolve(orderId: string, resolution: Resolution): Promise<UpdateOutcome> {
+  async resolve(orderId: string, resolution: Resolution): Promise<UpdateOutcome> {
+    const description = await describeOrNull(this.client.workflow.getHandle(workflowIdFor(orderId)));
+    if (!description) return 'not_found';
+    const trouble = await this.trouble(description);
+    if (trouble) return { saga: trouble };
     return this.update(orderId, (handle) => handle.executeUpdate(resolveUpdate, { args: [resolution] }));
   }
 
@@ -117,16 +163,64 @@ export class CheckoutClient {
     return count;
   }
 
+  private async readDescribed(handle: WorkflowHandle, orderId: string, description: WorkflowExecutionDescription): Promise<Read> {
+    const { status, runId } = description;
+    // A closed saga's final state is its result: no worker has to replay it.
+    if (status.name === 'COMPLETED') return { ...(await handle.result()), runId, saga: QUERYABLE };
+    if (status.name === 'FAILED') return { ...(await finalStateOfFailed(handle)), runId, saga: QUERYABLE };
+    return { ...(await this.query(handle, orderId, description)), runId };
+  }
+
+  /**
+   * The status query's answer. If the server refuses it because the saga's
+   * workflow task keeps failing, the saga's last recorded status and why it
+   * cannot be queried; any other error is thrown.
+   */
+  private async query(handle: WorkflowHandle, orderId: string, description: WorkflowExecutionDescription): Promise<SagaReading> {
+    try {
+      return { ...(await handle.query(statusQuery)), saga: QUERYABLE };
+    } catch (err) {
+      if (!isWorkflowNotReady(err)) throw err;
+      return {
+        orderId,
+        // The workflow writes every status change to this search attribute, so it is the last status the saga reached.
+        status: String(description.typedSearchAttributes.get(ORDER_STATUS) ?? description.status.name),
+        // The steps live in the saga's state, which only the query reads; `services` says what each service did.
+        steps: [],
+        saga: (await this.trouble(description)) ?? notReadyYet(description),
+      };
+    }
+  }
+
+  /**
+   * Why the saga cannot take an update now, or null. The server refuses
+   * updates once the task has failed twice; before that, and after a timeout,
+   * an update waits for a worker to run the task, which may never come: so the
+   * answer comes from the task's state, before anything is sent.
+   */
+  private async trouble(description: WorkflowExecutionDescription): Promise<Unqueryable | null> {
+    const { workflowId, runId } = description;
+    const trouble = await workflowTaskTrouble(this.client, { workflowId, runId }, description);
+    return trouble && unqueryable(trouble);
+  }
+
   private async update(
     orderId: string,
     send: (handle: WorkflowHandle<typeof checkout>) => Promise<CheckoutState>,
   ): Promise<UpdateOutcome> {
-    const handle = this.client.workflow.getHandle<typeof checkout>(workflowIdFor(orderId));
+    const workflowId = workflowIdFor(orderId);
+    const handle = this.client.workflow.getHandle<typeof checkout>(workflowId);
     try {
-      return { state: await send(handle) };
+      // The deadline covers every call executeUpdate makes, its long polls included.
+      return { state: await this.client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => send(handle)) };
     } catch (err) {
       // The workflow's validator said no: the message says why.
       if (err instanceof WorkflowUpdateFailedError) return { rejected: err.cause?.message ?? err.message };
+      // Refused, or no answer in time: the task may have got into trouble since it was checked.
+      if (isWorkflowNotReady(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+        const trouble = await this.trouble(await handle.describe());
+        return trouble ? { saga: trouble } : 'no_answer';
+      }
       if (!(err instanceof WorkflowNotFoundError)) throw err;
       // Updates cannot reach a closed run, which the server reports as "not found".
       const closed = await this.read(orderId);
@@ -135,8 +229,47 @@ export class CheckoutClient {
   }
 }
 
-function withoutRunId({ runId: _, ...state }: CheckoutState & { runId: string }): CheckoutState {
+const QUERYABLE = { queryable: true } as const;
+
+async function describeOrNull(handle: WorkflowHandle): Promise<WorkflowExecutionDescription | null> {
+  try {
+    return await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+const isQueryable = (read: Read): read is QueryableRead => read.saga.queryable;
+
+function stateOf({ runId: _, saga: __, ...state }: QueryableRead): CheckoutState {
   return state;
+}
+
+function unqueryable({ since, ...trouble }: WorkflowTaskTrouble): Unqueryable {
+  return { queryable: false, ...trouble, since: since?.toISOString() ?? null };
+}
+
+/** Refused, yet the task looked healthy when described: it failed just after, or is not scheduled yet. Too early to tell. */
+function notReadyYet(description: WorkflowExecutionDescription): Unqueryable {
+  const attempt = description.raw.pendingWorkflowTask?.attempt ?? 0;
+  return { queryable: false, stuck: false, attempt, cause: 'not_ready', message: 'The workflow task is not ready', since: null };
+}
+
+// gRPC statuses
+const UNAVAILABLE = 14;
+const DEADLINE_EXCEEDED = 4;
+
+/**
+ * Temporal is out of reach (UNAVAILABLE), or no worker answered in time (a
+ * query no worker picked up: DEADLINE_EXCEEDED). An outage, not a bug: worth
+ * trying again later. The client wraps the gRPC error in a ServiceError's cause.
+ */
+export function isTemporalUnavailable(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e) && (e.code === UNAVAILABLE || e.code === DEADLINE_EXCEEDED)) return true;
+  }
+  return false;
 }
 
 /** A FAILED saga carries its final state in the failure's details. */

@@ -4,22 +4,30 @@ import { z } from 'zod';
 
 export type Issue = { path: (string | number)[]; message: string };
 
-/** An error the client can act on: its status and message are sent as they are. */
+/** What the client gets besides the status and `error`. */
+export type HttpErrorDetails = {
+  /** The offending fields of an invalid request. */
+  issues?: Issue[];
+  /** More fields for the JSON body, next to `error`: what the client needs to decide what to do. */
+  fields?: Record<string, unknown>;
+  /** Seconds, sent as Retry-After: the answer may change by then. */
+  retryAfter?: number;
+};
+
+/** An error the client can act on: its status, message and details are sent as they are. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly issues?: Issue[],
+    readonly details: HttpErrorDetails = {},
   ) {
     super(message);
   }
 
   static invalid(error: z.ZodError, message = 'Invalid request body'): HttpError {
-    return new HttpError(
-      400,
-      message,
-      error.issues.map((i) => ({ path: i.path.filter((p) => typeof p !== 'symbol') as (string | number)[], message: i.message })),
-    );
+    return new HttpError(400, message, {
+      issues: error.issues.map((i) => ({ path: i.path.filter((p) => typeof p !== 'symbol') as (string | number)[], message: i.message })),
+    });
   }
 }
 
@@ -40,7 +48,9 @@ export const notFound: RequestHandler = (req) => {
 /** The last middleware: every error becomes JSON, and no stack trace ever leaves. */
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof HttpError) {
-    res.status(err.status).json({ error: err.message, ...(err.issues && { issues: err.issues }) });
+    const { issues, fields, retryAfter } = err.details;
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+    res.status(err.status).json({ error: err.message, ...(issues && { issues }), ...fields });
     return;
   }
   const known = typeof err?.type === 'string' ? BODY_PARSER_ERRORS[err.type] : undefined;

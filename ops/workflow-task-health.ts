@@ -1,19 +1,26 @@
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import { isGrpcServiceError, ServiceError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { google, temporal } from '@temporalio/proto';
 
 const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
 
 /**
  * A saga whose workflow task is being retried: the worker failed it, or it
- * timed out (a worker killed mid-task). While it is, the server refuses
- * queries ("Workflow Task in failed state") and no update is accepted.
+ * timed out (a worker killed mid-task). Until a retry succeeds, queries and
+ * updates wait for a worker to run the task; from the third attempt the
+ * server refuses them outright ("Workflow Task in failed state", see
+ * isWorkflowNotReady).
  */
 export type WorkflowTaskTrouble = {
   /** The pending task's attempt: 2 after one failure or timeout. */
   attempt: number;
   /** When the run of failures began (the first failed task's time). */
   since: Date | null;
-  /** `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or `timed_out`. */
+  /**
+   * `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or
+   * `timed_out`: the first failure of the run, the only one the history keeps.
+   * A worker killed mid-task and a replacement that then fails to replay
+   * shows as `timed_out` for as long as the failures go on.
+   */
   cause: string;
   message: string;
   /** It will not get better by itself: a code bug or a history the code cannot replay. */
@@ -22,7 +29,9 @@ export type WorkflowTaskTrouble = {
 
 /**
  * A task that timed out is retried on the next worker and usually succeeds;
- * one that fails this many times in a row is failing for a reason.
+ * one that fails this many times in a row is failing for a reason. Counted
+ * whatever the recorded cause, since later attempts' causes are not recorded;
+ * the server refuses queries from this attempt on too.
  */
 export const STUCK_AFTER_ATTEMPTS = 3;
 
@@ -47,6 +56,25 @@ export async function workflowTaskTrouble(
     message: last?.message ?? '',
     stuck: nondeterministic || attempt >= STUCK_AFTER_ATTEMPTS,
   };
+}
+
+/** gRPC's status for "the system is not in a state the operation needs". */
+const FAILED_PRECONDITION = 9;
+const WORKFLOW_NOT_READY = 'type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure';
+
+/**
+ * Whether the server refused a query or an update because the workflow task
+ * is failing. The client raises a ServiceError ("Failed to query Workflow",
+ * "Workflow Update failed") whose cause is the server's FAILED_PRECONDITION,
+ * with a WorkflowNotReadyFailure in its details: the details are checked
+ * because FAILED_PRECONDITION alone also means other things (a namespace that
+ * is not active in this cluster).
+ */
+export function isWorkflowNotReady(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : undefined;
+  if (!isGrpcServiceError(grpc) || grpc.code !== FAILED_PRECONDITION) return false;
+  const status = grpc.metadata.get('grpc-status-details-bin')[0];
+  return Buffer.isBuffer(status) && google.rpc.Status.decode(status).details.some((d) => d.type_url === WORKFLOW_NOT_READY);
 }
 
 /**
