@@ -25,6 +25,8 @@ export type Rescue = {
   newRunId?: string;
   /** Decisions (updates) the stuck run had accepted after the reset point, and what became of each. */
   decisions: { name: string; atStatus: string | null; outcome: string }[];
+  /** Why it was left alone: stuck, but not on a history the code cannot replay. */
+  skipped?: string;
   error?: string;
 };
 
@@ -34,7 +36,7 @@ export type RescueOptions = {
   /** The worker's workflow bundle: the reset point must replay against the code that will run the saga. */
   workflowBundle: WorkflowBundleOption;
   dryRun: boolean;
-  /** Only these sagas; by default every running saga of the task queue that fails on a nondeterminism error. */
+  /** Only these sagas; by default every stuck saga of the task queue (see workflowTaskTrouble). */
   workflowIds?: string[];
   /** How long to wait for a reset saga to reach the status at which it had accepted a decision. */
   catchUpMs?: number;
@@ -43,7 +45,8 @@ export type RescueOptions = {
 
 /**
  * Finds sagas whose workflow task keeps failing on a nondeterminism error
- * (their history no longer replays against the code), resets each to the last
+ * (their history no longer replays against the code, or the worker says so),
+ * resets each to the last
  * workflow task from which it can go on, and hands it the decisions the stuck
  * run had accepted once it has caught up with them.
  *
@@ -54,8 +57,8 @@ export type RescueOptions = {
  */
 export async function rescueStuckSagas(opts: RescueOptions): Promise<Rescue[]> {
   const log = opts.log ?? (() => undefined);
-  const stuck = opts.workflowIds ?? (await findNondeterministicSagas(opts.client, opts.taskQueue));
-  log(`${stuck.length} saga(s) failing on a nondeterminism error${opts.dryRun ? ' (dry run: nothing is changed)' : ''}`);
+  const stuck = opts.workflowIds ?? (await findStuckSagas(opts.client, opts.taskQueue));
+  log(`${stuck.length} stuck saga(s)${opts.dryRun ? ' (dry run: nothing is changed)' : ''}`);
   const rescues: Rescue[] = [];
   for (const workflowId of stuck) {
     const rescue = await rescueOne(workflowId, opts).catch((err: Error) => ({
@@ -77,7 +80,16 @@ async function rescueOne(workflowId: string, opts: RescueOptions): Promise<Rescu
   const handle = client.workflow.getHandle(workflowId);
   const { runId } = await handle.describe();
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const { eventId: resetEventId, why } = await resetPoint(history, workflowId, { workflowBundle: opts.workflowBundle, dataConverter: client.options.dataConverter });
+  const replay = { workflowBundle: opts.workflowBundle, dataConverter: client.options.dataConverter };
+  // Nondeterminism is what a reset mends: the recorded cause says so, or the
+  // history does not replay. Anything else (a bug that throws) needs a fix in
+  // the code, and the saga goes on by itself once it is deployed.
+  const trouble = await workflowTaskTrouble(client, { workflowId, runId });
+  if (trouble?.cause !== 'non_deterministic_error' && (await replays(history, workflowId, replay))) {
+    const why = trouble ? `${trouble.cause}: ${trouble.message}` : 'its workflow task is not failing';
+    return { workflowId, runId, resetEventId: 0, why: '', decisions: [], skipped: `its history replays (${why}): fix the code, not the history` };
+  }
+  const { eventId: resetEventId, why } = await resetPoint(history, workflowId, replay);
   const decisions = decisionsAfter(history, resetEventId);
   const rescue: Rescue = { workflowId, runId, resetEventId, why, decisions: decisions.map((d) => ({ name: d.name, atStatus: d.atStatus, outcome: 'to re-send' })) };
   if (opts.dryRun) return rescue;
@@ -164,18 +176,18 @@ function passed(status: CheckoutStatus, at: string | null): boolean {
   return !FORWARD.includes(status) || FORWARD.indexOf(status) > FORWARD.indexOf(at);
 }
 
-async function findNondeterministicSagas(client: Client, taskQueue: string): Promise<string[]> {
+async function findStuckSagas(client: Client, taskQueue: string): Promise<string[]> {
   const found: string[] = [];
   const query = `WorkflowType = "checkout" AND ExecutionStatus = "Running" AND TaskQueue = "${taskQueue}"`;
   for await (const wf of client.workflow.list({ query })) {
-    const trouble = await workflowTaskTrouble(client, { workflowId: wf.workflowId, runId: wf.runId });
-    if (trouble?.cause === 'non_deterministic_error') found.push(wf.workflowId);
+    if ((await workflowTaskTrouble(client, { workflowId: wf.workflowId, runId: wf.runId }))?.stuck) found.push(wf.workflowId);
   }
   return found;
 }
 
 function describe(r: Rescue, dryRun: boolean): string {
   if (r.error) return `${r.workflowId}: not rescued: ${r.error}`;
+  if (r.skipped) return `${r.workflowId}: left alone: ${r.skipped}`;
   const action = dryRun ? 'would reset' : `reset (new run ${r.newRunId})`;
   const decisions = r.decisions.map((d) => `\n    ${d.name} accepted at ${d.atStatus}: ${d.outcome}`).join('');
   return `${r.workflowId}: ${action} to event ${r.resetEventId}: ${r.why}${decisions}`;

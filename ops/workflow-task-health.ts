@@ -17,9 +17,10 @@ export type WorkflowTaskTrouble = {
   since: Date | null;
   /**
    * `non_deterministic_error`, `workflow_worker_unhandled_failure`, …, or
-   * `timed_out`: the first failure of the run, the only one the history keeps.
-   * A worker killed mid-task and a replacement that then fails to replay
-   * shows as `timed_out` for as long as the failures go on.
+   * `timed_out`: the latest failure the history records. Attempts that fail
+   * while nothing else happens to the workflow are not recorded, so a worker
+   * killed mid-task and a replacement that then fails to replay shows as
+   * `timed_out` until a new event (a timer, an activity) records a failure.
    */
   cause: string;
   message: string;
@@ -78,9 +79,9 @@ export function isWorkflowNotReady(err: unknown): boolean {
 }
 
 /**
- * The failure that started the current run of retries. The server records
- * only the first failed attempt in the history (later attempts are transient),
- * so it is found by reading back from the end to the last completed task.
+ * The latest failure or timeout of a workflow task since the last one that
+ * completed, read back from the end of the history. Attempts that fail while
+ * nothing else happens are transient: the history keeps only the first.
  */
 async function lastTaskFailure(
   client: Client,

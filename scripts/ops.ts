@@ -41,7 +41,9 @@ async function main(): Promise<number> {
       log: (line) => console.log(line),
     });
     const failed = rescues.filter((r) => r.error);
-    console.log(`${rescues.length - failed.length} ${values['dry-run'] ? 'to rescue' : 'rescued'}, ${failed.length} could not be`);
+    const skipped = rescues.filter((r) => r.skipped);
+    const done = rescues.length - failed.length - skipped.length;
+    console.log(`${done} ${values['dry-run'] ? 'to rescue' : 'rescued'}, ${skipped.length} left alone, ${failed.length} could not be`);
     return failed.length > 0 ? 1 : 0;
   } finally {
     await connection.close();
