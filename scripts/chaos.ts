@@ -18,7 +18,7 @@ const { values } = parseArgs({
     'server-restarts': { type: 'string', default: '1' },
     'load-seconds': { type: 'string', default: '60' },
     'settle-seconds': { type: 'string', default: '240' },
-    'carrier-failure-rate': { type: 'string', default: '0.3' },
+    'carrier-failure-rate': { type: 'string', default: process.env.CARRIER_FAILURE_RATE ?? '0.3' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
   },
 });
