@@ -6,12 +6,14 @@ WORKDIR /app
 
 # Dependencies and the generated Prisma client first, so that this layer is
 # rebuilt only when the lock file or the schema changes. scripts/setup.sh is
-# what `npm start` and `npm test` run too: npm ci, then prisma generate.
+# what `npm start` and `npm test` run too: npm ci, then prisma generate. The
+# devDependencies (the Prisma CLI that generate needs, TypeScript, Jest, ...)
+# then go: the image runs the worker, the API and the migration, with tsx.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY lib/config.ts ./lib/config.ts
 COPY scripts/setup.sh ./scripts/setup.sh
-RUN bash scripts/setup.sh && npm cache clean --force
+RUN bash scripts/setup.sh && npm prune --omit=dev && npm cache clean --force
 
 COPY . .
 
