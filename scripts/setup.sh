@@ -46,21 +46,22 @@ install_deps() {
   exit 1
 }
 
-# ensure_deps DIR: the package in DIR (the root, or bench/, which has its own).
+# ensure_deps DIR: the package in DIR ("" for the root; bench has its own).
 ensure_deps() {
+  local dir=${1:+$1/}
   (
-    cd "$1"
+    cd "${1:-.}"
     if [[ ! -d node_modules ]]; then
-      say "$1/node_modules is missing: installing dependencies"
+      say "${dir}node_modules is missing: installing dependencies"
       install_deps
     elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-      say "$1/package-lock.json changed since the last install: reinstalling dependencies"
+      say "${dir}package-lock.json changed since the last install: reinstalling dependencies"
       install_deps
     fi
   )
 }
 
-ensure_deps .
+ensure_deps ""
 # `bash scripts/setup.sh bench` (npm run bench) also installs the benchmark's
 # own package: the peer engines, which nothing else needs.
 if [[ "${1:-}" == bench ]]; then
