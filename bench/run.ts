@@ -1,5 +1,5 @@
-// `npm run bench`: the checkout benchmark of /work/shared/BENCHMARK.md on a
-// fresh stack (its own Temporal dev server and database), see README "Benchmark".
+// `npm run bench`: the checkout benchmark defined in bench/README.md, on a
+// fresh stack (its own Temporal dev server and database).
 //
 //   npm run bench                          in-process, Temporal 5-step (plain and tuned), full checkout via the API; C = 1, 10, 50
 //   npm run bench -- --peers               the same, plus DBOS Transact and Restate on the 5-step workload
@@ -11,7 +11,9 @@
 // --sqlite-pragma K=V --max-wft N --max-act N --wft-polls N --act-polls N
 // --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
 // --profile: the same run under V8's CPU profiler, summarised per measured window
+// --record: also write the figures to bench/results/latest.{md,json}, to be committed
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +44,7 @@ type Args = {
   out?: string;
   keepDb: boolean;
   profile: boolean;
+  record: boolean;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -61,6 +64,7 @@ function parseArgs(argv: string[]): Args {
     tuning: {},
     keepDb: false,
     profile: false,
+    record: false,
   };
   const nums = (v: string) => v.split(',').map(Number);
   for (let i = 0; i < argv.length; i++) {
@@ -92,6 +96,7 @@ function parseArgs(argv: string[]): Args {
       case '--out': a.out = val(); break;
       case '--keep-db': a.keepDb = true; break;
       case '--profile': a.profile = true; break;
+      case '--record': a.record = true; break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }
@@ -183,7 +188,7 @@ async function main(): Promise<void> {
   for (const system of args.systems) {
     if (system === 'inprocess') continue;
     if (system === 'temporal-tuned') {
-      // The levers that measurably helped (see README, "Benchmark"): same workload, same worker, same server.
+      // The levers that measurably helped (bench/README.md, "Levers"): same workload, same worker, same server.
       systems.push({
         name: 'Temporal 5-step, tuned',
         variant: `local activities, eager start, pool ${args.pool}`,
@@ -271,6 +276,7 @@ async function main(): Promise<void> {
   const result = {
     startedAt: tag,
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    commit: commitOf(ROOT),
     machine: { ...machine, loadavgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     settings: { ...args, mainVariant: mainVariant.name },
     ordersByStatusInDatabase: check,
@@ -278,13 +284,38 @@ async function main(): Promise<void> {
     rows,
   };
   writeFileSync(outFile, JSON.stringify(result, null, 2));
+  const facts = [
+    `machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}; load average at start ${machine.loadavgAtStart.join(' ')}, at end ${result.machine.loadavgAtEnd.join(' ')}`,
+    ...Object.entries(failures).map(([name, msg]) => `NOT MEASURED: ${name}: ${msg}`),
+    `orders in the database by status: ${JSON.stringify(check)}`,
+  ];
   console.log(table(rows));
   console.log(breakdownTable(rows));
-  console.log(`\nmachine: ${machine.nproc} cores, ${machine.cpuModel}; load average at start ${machine.loadavgAtStart.join(' ')}, at end ${result.machine.loadavgAtEnd.join(' ')}`);
-  for (const [name, msg] of Object.entries(failures)) console.log(`NOT MEASURED: ${name}: ${msg}`);
-  console.log(`orders in the database by status: ${JSON.stringify(check)}`);
+  console.log(`\n${facts.join('\n')}`);
   console.log(`figures: ${path.relative(process.cwd(), outFile)}`);
+  if (args.record) {
+    // The record is committed: the figures bench/README.md quotes, with when, where and from what code.
+    const dir = path.join(ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const heading = `# Latest bench figures\n\n\`${result.command}\` at ${isoMinute(tag)} UTC, commit \`${result.commit}\`, ${args.warmup} s warm-up and ${args.seconds} s measured per row.`;
+    writeFileSync(path.join(dir, 'latest.md'), `${heading}\n\n${facts.map((f) => `- ${f}`).join('\n')}\n\n${table(rows)}\n${breakdownTable(rows)}\n`);
+    writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+    console.log(`recorded: ${path.relative(process.cwd(), path.join(dir, 'latest.md'))} and latest.json`);
+  }
 }
+
+/** The checked-out commit, marked when the work tree has changes the figures may owe something to (an earlier record aside). */
+function commitOf(dir: string): string {
+  const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' }).trim();
+  try {
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results') ? ' (with uncommitted changes)' : '');
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+/** 20261125_200439 -> 2026-11-25 20:04 */
+const isoMinute = (tag: string) => tag.replace(/^(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d).*/, '$1-$2-$3 $4:$5');
 
 /** The same run under the CPU profiler, then where each JS thread's time went in each measured window. */
 async function profiled(args: Args): Promise<void> {

@@ -1,4 +1,4 @@
-// The benchmark's 5-step checkout (see /work/shared/BENCHMARK.md), written once
+// The benchmark's 5-step checkout (defined in bench/README.md), written once
 // and run by every engine: in-process, Temporal (inside the workflow sandbox,
 // so this file must stay pure: no I/O, no imports with side effects), DBOS and
 // Restate. Each engine supplies `call`, which runs one step durably its way.

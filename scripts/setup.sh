@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Brings node_modules and the generated Prisma client up to date. Run by
-# `npm start` and `npm test` before anything else, so it must be idempotent and
-# cost next to nothing when nothing changed: it only compares file times and a
-# hash, and runs npm or Prisma only when they have something to do.
+# Brings node_modules and the generated Prisma client up to date (with the
+# argument `bench`, bench/node_modules too). Run by `npm start`, `npm test` and
+# `npm run bench` before anything else, so it must be idempotent and cost next
+# to nothing when nothing changed: it only compares file times and a hash, and
+# runs npm or Prisma only when they have something to do.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,12 +46,26 @@ install_deps() {
   exit 1
 }
 
-if [[ ! -d node_modules ]]; then
-  say "node_modules is missing: installing dependencies"
-  install_deps
-elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  say "package-lock.json changed since the last install: reinstalling dependencies"
-  install_deps
+# ensure_deps DIR: the package in DIR ("" for the root; bench has its own).
+ensure_deps() {
+  local dir=${1:+$1/}
+  (
+    cd "${1:-.}"
+    if [[ ! -d node_modules ]]; then
+      say "${dir}node_modules is missing: installing dependencies"
+      install_deps
+    elif [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+      say "${dir}package-lock.json changed since the last install: reinstalling dependencies"
+      install_deps
+    fi
+  )
+}
+
+ensure_deps ""
+# `bash scripts/setup.sh bench` (npm run bench) also installs the benchmark's
+# own package: the peer engines, which nothing else needs.
+if [[ "${1:-}" == bench ]]; then
+  ensure_deps bench
 fi
 
 # --- Prisma client --------------------------------------------------------------

@@ -62,7 +62,10 @@ export async function restateTarget(opts: { dbUrl: string; pool: number; prefix:
 
   const [ingress, admin, fabric] = [await freePort(), await freePort(), await freePort()];
   const baseDir = mkdtempSync(path.join(opts.dataDir, 'restate-'));
-  const bin = require.resolve('@restatedev/restate-server-linux-x64/bin/restate-server');
+  // The binary is restate-server's own dependency (bench/.npmrc keeps it under that package), so it is
+  // resolved from there; spawning it directly, not through the package's node wrapper, keeps its pid for the CPU column.
+  const serverDir = path.dirname(require.resolve('@restatedev/restate-server/package.json'));
+  const bin = require.resolve(`@restatedev/restate-server-${process.platform}-${process.arch}/bin/restate-server`, { paths: [serverDir] });
   const server = spawn(bin, ['--base-dir', baseDir, '--bind-ip', '127.0.0.1', '--advertised-host', '127.0.0.1', '--bind-port', String(fabric), '--listen-mode', 'tcp', '--no-logo'], {
     env: {
       ...process.env,
