@@ -8,15 +8,17 @@ import {
   defineQuery,
   defineUpdate,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CheckoutActivities } from '../activities/checkout-activities';
-import { CheckoutProgress } from './checkout-progress';
+import { CheckoutProgress, type StatusChange } from './checkout-progress';
 import {
   DEFAULT_DEADLINES,
   STEPS,
@@ -28,6 +30,7 @@ import {
   type StepName,
 } from './checkout-types';
 import { Compensations, type FailedUndo } from './compensations';
+import { ORDER_STATUS } from './search-attributes';
 
 /** The patch that introduced the fraud check before payment. */
 export const FRAUD_CHECK_PATCH = 'fraud-check';
@@ -86,7 +89,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const versions = decideVersions();
   // Sagas started before the change ran these steps as regular activities and must replay that way.
   const ours = versions.localSteps ? local : forward;
-  const progress = new CheckoutProgress(orderId);
+  const progress = new CheckoutProgress(orderId, recordStatus);
   const compensations = new Compensations<StepName>();
   // What undoes each step. Each is safe for a step that never ran: the
   // service then writes a tombstone, which also fences off a late call.
@@ -241,9 +244,13 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
    */
   async function rollBack(unexpected: boolean): Promise<CheckoutState> {
     const hooks = { before: (step: StepName) => progress.compensating(step), after: progress.compensated.bind(progress) };
+    // Cancellation cannot interrupt the undos: a cancelled saga must still be
+    // rolled back. Async on purpose: it keeps the awaits of the recorded
+    // histories, and with them the order of commands on replay.
+    const undoAll = async () => CancellationScope.nonCancellable(() => compensations.runAll(hooks));
     let status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY' = unexpected ? 'FAILED' : 'COMPENSATED';
     progress.status = 'COMPENSATING';
-    let failed = await compensations.runAll(hooks);
+    let failed = await undoAll();
     while (failed.length > 0) {
       progress.failedCompensations = failed.map(describeUndoFailure);
       // The order record says so too, so that nobody takes it for an order
@@ -264,7 +271,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         break;
       }
       progress.status = 'COMPENSATING';
-      failed = await compensations.runAll(hooks);
+      failed = await undoAll();
     }
 
     // Undoing the order itself means closing its record with the outcome,
@@ -380,6 +387,13 @@ function describeUndoFailure({ key, error }: FailedUndo<StepName>) {
   const cause = error instanceof ActivityFailure ? error.cause : error;
   const reason = cause instanceof ApplicationFailure ? (cause.type ?? 'rejected') : 'unexpected_error';
   return { step: key, reason, message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+/** Every status change is logged, and written to the OrderStatus search attribute, by which operators list orders. */
+function recordStatus({ from, status, failure }: StatusChange): void {
+  // Not written again on replay: the SDK's workflow logger knows.
+  log.info('Checkout status changed', { from, status, ...(failure && { failedStep: failure.step, reason: failure.reason }) });
+  upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
 }
 
 function ignoreCancellation(err: unknown): void {
