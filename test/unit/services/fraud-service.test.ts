@@ -1,4 +1,4 @@
-import { FraudService } from '../../services/fraud/fraud-service';
+import { FraudService } from '../../../services/fraud/fraud-service';
 
 describe('FraudService', () => {
   const fraud = new FraudService(100_000);
