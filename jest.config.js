@@ -7,6 +7,9 @@ const typescript = {
 module.exports = {
   // Two cores: more workers only make the dev server and PostgreSQL contend.
   maxWorkers: 2,
+  // For the integration tests, which wait for real servers. Jest reads it only
+  // here, not per project.
+  testTimeout: 60_000,
   projects: [
     {
       ...typescript,
@@ -23,7 +26,6 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
-      testTimeout: 60_000,
     },
   ],
 };
