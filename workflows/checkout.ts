@@ -151,8 +151,8 @@ async function rollBack({ orderId, key, versions, progress, compensations, opera
   while (failed.length > 0) {
     progress.failedCompensations = failed.map(describeUndoFailure);
     // The order record says so too, so that nobody takes it for an order
-    // that was forgotten. Before the status changes: no operator decision
-    // can arrive while the record is being written.
+    // that was forgotten. Before the status changes (in awaitDecision): no
+    // operator decision can arrive while the record is being written.
     if (versions.orderAwaitsOperator) {
       const { step, reason } = progress.failure!;
       await undo.holdOrderForOperator({ orderId, failure: { failedStep: step, reason } });

@@ -41,8 +41,11 @@ export class ManualResolution {
   }
 
   /**
-   * Puts the saga in FAILED_NEEDS_MANUAL and waits for a decision. A retry
-   * that failed again is answered here, as the saga waits once more.
+   * Puts the saga in FAILED_NEEDS_MANUAL and waits for a decision; then
+   * takeDecision() hands it over. A retry that failed again is answered here,
+   * as the saga waits once more. No await of its own: one more between the
+   * decision and the saga's next command could put that command after another
+   * handler's, where recorded histories have it before.
    */
   awaitDecision(): Promise<void> {
     this.progress.status = 'FAILED_NEEDS_MANUAL';
