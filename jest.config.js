@@ -1,13 +1,31 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const typescript = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest'] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // One real Temporal dev server and a migrated template database for the run.
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
+};
+
+module.exports = {
   // Two cores: more workers only make the dev server and PostgreSQL contend.
   maxWorkers: 2,
+  // For the integration tests, which wait for real servers. Jest reads it only
+  // here, not per project.
   testTimeout: 60_000,
+  projects: [
+    {
+      ...typescript,
+      // Pure code, in seconds, with no server of any kind (npm run test:unit).
+      displayName: 'unit',
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      ...typescript,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['<rootDir>/test/unit/'],
+      // One real Temporal dev server and a migrated template database for the run.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      setupFiles: ['<rootDir>/test/support/quiet-runtime.ts'],
+    },
+  ],
 };

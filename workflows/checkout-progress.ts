@@ -1,4 +1,3 @@
-import { log, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
   CheckoutFailure,
   CheckoutState,
@@ -10,12 +9,15 @@ import type {
   StepStatus,
 } from './checkout-types';
 import { STEPS, TERMINAL_STATUSES } from './checkout-types';
-import { ORDER_STATUS } from './search-attributes';
+
+/** A change of the saga's status, with the failure that caused it, if any. */
+export type StatusChange = { from: CheckoutStatus; status: CheckoutStatus; failure?: CheckoutFailure };
 
 /**
  * What the status query reports: the saga's status and each step's state.
- * Every status change is also written to the OrderStatus search attribute,
- * which is how operators list orders by status.
+ * Every status change goes to `onStatusChange`, which the workflow uses to
+ * log it and to write the OrderStatus search attribute; passed in, so that
+ * this class needs no workflow and a unit test can check what it reports.
  */
 export class CheckoutProgress {
   private current: CheckoutStatus = 'PENDING';
@@ -27,7 +29,10 @@ export class CheckoutProgress {
   private readonly resolutions: (Resolution & { at: string })[] = [];
   private readonly steps: StepState[] = STEPS.map((name) => ({ name, status: 'pending', attempts: 0 }));
 
-  constructor(readonly orderId: string) {}
+  constructor(
+    readonly orderId: string,
+    private readonly onStatusChange: (change: StatusChange) => void,
+  ) {}
 
   get status(): CheckoutStatus {
     return this.current;
@@ -35,10 +40,9 @@ export class CheckoutProgress {
 
   set status(status: CheckoutStatus) {
     if (status === this.current) return;
-    // Not written again on replay: the SDK's workflow logger knows.
-    log.info('Checkout status changed', { from: this.current, status, ...(this.failure && { failedStep: this.failure.step, reason: this.failure.reason }) });
+    const from = this.current;
     this.current = status;
-    upsertSearchAttributes([{ key: ORDER_STATUS, value: status }]);
+    this.onStatusChange({ from, status, ...(this.failure && { failure: this.failure }) });
   }
 
   get isTerminal(): boolean {

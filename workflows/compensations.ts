@@ -1,5 +1,3 @@
-import { CancellationScope } from '@temporalio/workflow';
-
 type Compensation<K> = { key: K; undo: () => Promise<unknown> };
 export type FailedUndo<K> = { key: K; error: unknown };
 
@@ -16,26 +14,24 @@ export class Compensations<K extends string> {
   }
 
   /**
-   * Runs the pending compensations, last in first out, in a scope that
-   * cancellation cannot interrupt: a cancelled saga must still be rolled back.
-   * One failed undo does not stop the others. Failed undos stay on the stack,
-   * so calling this again retries exactly those.
+   * Runs the pending compensations, last in first out. One failed undo does
+   * not stop the others. Failed undos stay on the stack, so calling this again
+   * retries exactly those. The workflow runs it where cancellation cannot
+   * interrupt it; this class needs no workflow, so a unit test can drive it.
    */
   async runAll(hooks: { before?(key: K): void; after?(key: K, error?: unknown): void } = {}): Promise<FailedUndo<K>[]> {
-    return CancellationScope.nonCancellable(async () => {
-      const failed: (Compensation<K> & { error: unknown })[] = [];
-      for (const compensation of [...this.stack].reverse()) {
-        hooks.before?.(compensation.key);
-        try {
-          await compensation.undo();
-          hooks.after?.(compensation.key);
-        } catch (error) {
-          failed.push({ ...compensation, error });
-          hooks.after?.(compensation.key, error);
-        }
+    const failed: (Compensation<K> & { error: unknown })[] = [];
+    for (const compensation of [...this.stack].reverse()) {
+      hooks.before?.(compensation.key);
+      try {
+        await compensation.undo();
+        hooks.after?.(compensation.key);
+      } catch (error) {
+        failed.push({ ...compensation, error });
+        hooks.after?.(compensation.key, error);
       }
-      this.stack = [...failed].reverse().map(({ key, undo }) => ({ key, undo }));
-      return failed.map(({ key, error }) => ({ key, error }));
-    });
+    }
+    this.stack = [...failed].reverse().map(({ key, undo }) => ({ key, undo }));
+    return failed.map(({ key, error }) => ({ key, error }));
   }
 }

@@ -1,2 +1,4 @@
 // The worker's workflow bundle entry point.
-export { cancelUpdate, checkout, resolveUpdate, statusQuery } from './checkout';
+export { checkout, statusQuery } from './checkout';
+export { cancelUpdate } from './forward-steps';
+export { resolveUpdate } from './manual-resolution';

@@ -13,7 +13,7 @@ import { rescueStuckSagas } from '../../ops/rescue';
 import { workflowTaskTrouble } from '../../ops/workflow-task-health';
 import { freePort } from '../../scripts/dev-server';
 import { cancelUpdate, checkout, resolveUpdate } from '../../workflows';
-import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/checkout';
+import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/versions';
 import { commandsByTask } from '../support/history-tasks';
 import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { finalState } from '../support/run-scenario';

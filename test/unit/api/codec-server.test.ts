@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { payloadToJson, startCodecServer, defaultCorsOrigins } from '../../api/codec-server';
-import { EncryptionCodec, payloadKey } from '../../lib/payload-codec';
+import { payloadToJson, startCodecServer, defaultCorsOrigins } from '../../../api/codec-server';
+import { EncryptionCodec, payloadKey } from '../../../lib/payload-codec';
 
 // The codec endpoint over real HTTP, as the Temporal UI and CLI call it.
 const TOKEN = 'codec-test-token';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
-import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig } from '../../lib/config';
-import { dataConverter } from '../../lib/data-converter';
+import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig } from '../../../lib/config';
+import { dataConverter } from '../../../lib/data-converter';
 import {
   ENCODING,
   EncryptionCodec,
@@ -9,7 +9,7 @@ import {
   PayloadDecryptionError,
   payloadKey,
   UnknownPayloadKeyError,
-} from '../../lib/payload-codec';
+} from '../../../lib/payload-codec';
 
 const ADDRESS = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London' };
 const plain = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);

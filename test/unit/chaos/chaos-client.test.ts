@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ChaosClient } from '../../chaos/chaos-client';
-import { freePort } from '../../scripts/dev-server';
+import { ChaosClient } from '../../../chaos/chaos-client';
+import { freePort } from '../../../scripts/dev-server';
 
 // The chaos run's client gives up by recording, never by throwing: an API that
 // is down or answers 500 for good must leave a line in the report, not crash

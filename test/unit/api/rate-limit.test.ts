@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp, type ApiDeps } from '../../api/app';
+import { createApp, type ApiDeps } from '../../../api/app';
 
 // The limiter answers before any route runs, so this app's dependencies are
 // tripwires: a throttled request that reached Temporal or a service would throw.

@@ -1,0 +1,89 @@
+import { databaseUrl, loadConfig } from '../../../lib/config';
+import { SERVICE_DEFAULTS } from '../../../services/defaults';
+import { DEFAULT_DEADLINES } from '../../../workflows/checkout-types';
+
+// Configuration from the environment: the defaults a developer machine runs
+// on, and a refusal, naming the variable, of anything that cannot be right.
+// The operator token's rules are tested in operator-token.test.ts, the
+// payload keys' in payload-codec.test.ts.
+
+/** A development environment with its own operator token, so these tests do not depend on the token's rules. */
+const DEV = { NODE_ENV: 'development', OPERATOR_TOKEN: 'config-test-operator-token' };
+const config = (env: NodeJS.ProcessEnv = {}) => loadConfig({ ...DEV, ...env });
+const refusal = (env: NodeJS.ProcessEnv) => {
+  try {
+    config(env);
+  } catch (err) {
+    return String(err);
+  }
+  throw new Error(`accepted ${JSON.stringify(env)}`);
+};
+
+describe('loadConfig', () => {
+  it('defaults to a local PostgreSQL, Temporal dev server and NATS', () => {
+    expect(config()).toMatchObject({
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/checkout',
+      temporal: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'checkout', uiUrl: 'http://127.0.0.1:8233' },
+      port: 3000,
+      natsUrl: 'nats://127.0.0.1:4222',
+      natsStream: 'ORDERS',
+      rateLimitPerMinute: 600,
+      production: false,
+      payloadKeys: undefined,
+      codec: { port: 8888, authToken: undefined, corsOrigins: [] },
+      metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
+    });
+  });
+
+  it("takes the saga's deadlines and the services' tunables from their own defaults", () => {
+    expect(config()).toMatchObject({
+      deadlines: DEFAULT_DEADLINES,
+      carrierFailureRate: SERVICE_DEFAULTS.carrierFailureRate,
+      fraudTotalLimit: SERVICE_DEFAULTS.fraudTotalLimit,
+      reservationTtlSeconds: SERVICE_DEFAULTS.reservationTtlSeconds,
+    });
+  });
+
+  it('reads numbers from their strings', () => {
+    expect(
+      config({ PORT: '0', ORDER_TTL_SECONDS: '60', SHIPPING_SLA_SECONDS: '30', PAYMENT_HOLD_SECONDS: '90', CARRIER_FAILURE_RATE: '0.25', DB_POOL_SIZE: '4' }),
+    ).toMatchObject({
+      port: 0,
+      deadlines: { orderTtlSeconds: 60, shippingSlaSeconds: 30, paymentHoldSeconds: 90 },
+      carrierFailureRate: 0.25,
+      dbPoolSize: 4,
+    });
+  });
+
+  it('finds the Temporal UI on the server host, unless told where it is', () => {
+    expect(config({ TEMPORAL_ADDRESS: 'temporal:7233' }).temporal.uiUrl).toBe('http://temporal:8233');
+    expect(config({ TEMPORAL_ADDRESS: 'temporal:7233', TEMPORAL_UI_PORT: '8080' }).temporal.uiUrl).toBe('http://temporal:8080');
+    expect(config({ TEMPORAL_UI_URL: 'https://temporal.example.com/' }).temporal.uiUrl).toBe('https://temporal.example.com');
+  });
+
+  it('splits the codec CORS origins on commas', () => {
+    expect(config({ CODEC_CORS_ORIGINS: 'http://a.example, http://b.example,,' }).codec.corsOrigins).toEqual(['http://a.example', 'http://b.example']);
+  });
+
+  it.each([
+    ['a negative port', { PORT: '-1' }, 'PORT'],
+    ['a port that is no number', { PORT: 'eighty' }, 'PORT'],
+    ['a carrier failure rate above 1', { CARRIER_FAILURE_RATE: '1.5' }, 'CARRIER_FAILURE_RATE'],
+    ['an empty database pool', { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
+    ['a fractional pool size', { DB_POOL_SIZE: '2.5' }, 'DB_POOL_SIZE'],
+    ['an order TTL of 0', { ORDER_TTL_SECONDS: '0' }, 'ORDER_TTL_SECONDS'],
+    ['a rate limit of 0', { RATE_LIMIT_PER_MINUTE: '0' }, 'RATE_LIMIT_PER_MINUTE'],
+    ['a stream name JetStream refuses', { NATS_STREAM: 'orders.v1' }, 'NATS_STREAM'],
+  ])('refuses %s, naming the variable', (_what, env, variable) => {
+    expect(refusal(env)).toMatch(new RegExp(`^Error: Invalid configuration:\\n.*\\n\\s*→ at ${variable}$`, 's'));
+  });
+
+  it('names every bad variable at once', () => {
+    const message = refusal({ PORT: '-1', NATS_STREAM: 'a b', FRAUD_TOTAL_LIMIT: '-5' });
+    for (const variable of ['PORT', 'NATS_STREAM', 'FRAUD_TOTAL_LIMIT']) expect(message).toContain(`at ${variable}`);
+  });
+
+  it('reads the database URL on its own for the migration scripts', () => {
+    expect(databaseUrl({ ...DEV, DATABASE_URL: 'postgresql://u@db:5432/shop' })).toBe('postgresql://u@db:5432/shop');
+  });
+});
