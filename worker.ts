@@ -5,8 +5,6 @@ import { createCheckoutActivities } from './activities/checkout-activities';
 import { loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
-import { startMessaging } from './lib/messaging';
-import { orderStreamNames } from './lib/order-stream';
 import { logger, temporalLogger } from './lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
@@ -14,6 +12,8 @@ import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from 
 import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
+import { startMessaging } from './services/messaging';
+import { orderStreamNames } from './services/order/order-stream';
 
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
