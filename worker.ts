@@ -9,11 +9,22 @@ import { logger, temporalLogger } from './lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
 import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 import { startMessaging } from './services/messaging';
 import { orderStreamNames } from './services/order/order-stream';
+
+// Workflow interceptors run inside the workflow sandbox, so they are compiled
+// into the workflow bundle. Whoever bundles (this worker at start, the tests'
+// global setup that bundles once for every worker, npm run ops, the chaos run)
+// must pass this list. It names workflow modules, so it lives with the worker
+// that wires them in rather than in lib/, which knows nothing of the app.
+export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
+  require.resolve('./workflows/log-interceptors'),
+  // Workflow run and schedule-activity spans; they leave the sandbox through the
+  // `exporter` sink, which the worker must therefore always register (lib/tracing.ts).
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
 
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
