@@ -90,7 +90,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     tracing,
   });
   const sweeper = startReservationSweeper(services.inventory, {
-    everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
+    everyMs: Math.min(services.inventory.reservationTtlSeconds * 250, 30_000),
     log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
   });
   // In the worker rather than a process of its own: whatever closes orders runs

@@ -9,6 +9,7 @@ import { createApiMetrics } from '../lib/metrics';
 import { serveMetrics } from '../lib/metrics-server';
 import { clientInterceptors } from '../lib/tracing';
 import { createServices } from '../services';
+import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
 
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     interceptors: clientInterceptors(),
   });
 
-  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, config.deadlines);
+  // Every deadline, defaults included, goes into each saga's input, so the values it ran with are in its history.
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, { ...DEFAULT_DEADLINES, ...config.deadlines });
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({

@@ -1,8 +1,10 @@
 // All configuration comes from the environment, with defaults that work on a
 // developer machine with a local PostgreSQL and the Temporal dev server.
+//
+// The saga's deadlines and the services' tunables stay undefined when unset:
+// their owners hold the defaults (DEFAULT_DEADLINES in workflows/checkout-types.ts,
+// SERVICE_DEFAULTS in services/defaults.ts), and lib/ imports nothing of the app.
 import { z } from 'zod';
-import { SERVICE_DEFAULTS } from '../services/defaults';
-import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
 
 const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
@@ -45,13 +47,13 @@ const env = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_UI_URL: z.string().optional(),
   PORT: z.coerce.number().int().nonnegative().default(3000),
-  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(SERVICE_DEFAULTS.carrierFailureRate),
+  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  ORDER_TTL_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.orderTtlSeconds),
-  SHIPPING_SLA_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.shippingSlaSeconds),
-  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.paymentHoldSeconds),
-  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(SERVICE_DEFAULTS.reservationTtlSeconds),
-  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(SERVICE_DEFAULTS.fraudTotalLimit),
+  ORDER_TTL_SECONDS: z.coerce.number().positive().optional(),
+  SHIPPING_SLA_SECONDS: z.coerce.number().positive().optional(),
+  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().optional(),
+  RESERVATION_TTL_SECONDS: z.coerce.number().positive().optional(),
+  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().optional(),
   NODE_ENV: z.string().optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
@@ -85,12 +87,15 @@ export type Config = {
   databaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   port: number;
-  carrierFailureRate: number;
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  carrierFailureRate: number | undefined;
   dbPoolSize: number;
-  /** Passed to each new saga, so the values it ran with are in its history. */
-  deadlines: { orderTtlSeconds: number; shippingSlaSeconds: number; paymentHoldSeconds: number };
-  reservationTtlSeconds: number;
-  fraudTotalLimit: number;
+  /** The saga's deadlines that are set; DEFAULT_DEADLINES (workflows/checkout-types.ts) fills in the rest. */
+  deadlines: { orderTtlSeconds?: number; shippingSlaSeconds?: number; paymentHoldSeconds?: number };
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  reservationTtlSeconds: number | undefined;
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  fraudTotalLimit: number | undefined;
   production: boolean;
   /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
   operatorToken: string | undefined;
@@ -104,6 +109,11 @@ export type Config = {
   codec: { port: number; authToken: string | undefined; corsOrigins: string[] };
   metrics: { host: string; apiPort: number; workerPort: number; temporalCorePort: number };
 };
+
+/** Without the unset keys, so that spreading it over the defaults keeps them. */
+function setOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = env.safeParse(source);
@@ -125,11 +135,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     carrierFailureRate: e.CARRIER_FAILURE_RATE,
     dbPoolSize: e.DB_POOL_SIZE,
-    deadlines: {
+    deadlines: setOnly({
       orderTtlSeconds: e.ORDER_TTL_SECONDS,
       shippingSlaSeconds: e.SHIPPING_SLA_SECONDS,
       paymentHoldSeconds: e.PAYMENT_HOLD_SECONDS,
-    },
+    }),
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
     production: e.NODE_ENV === 'production',
