@@ -2,7 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
-import { loadConfig } from './lib/config';
+import { ConfigError, loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
 import { logger, temporalLogger } from './lib/logger';
@@ -124,7 +124,9 @@ async function main(tracing: Tracing | undefined): Promise<void> {
 
 if (require.main === module) {
   main(startTracing({ serviceName: 'checkout-worker' })).catch((err) => {
-    logger.fatal({ err }, 'Worker failed');
+    // A configuration mistake is the operator's to fix: its message names the variable, and a stack adds nothing.
+    if (err instanceof ConfigError) logger.fatal(err.message);
+    else logger.fatal({ err }, 'Worker failed');
     process.exit(1);
   });
 }

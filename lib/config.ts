@@ -7,6 +7,14 @@
 import { z } from 'zod';
 import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
 
+/**
+ * A mistake in the environment: its message names the variable and says what
+ * to do, so entry points print it as one line, without a stack.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
 
 /** A 32-byte key; empty counts as unset. The message never repeats the value: it is a secret. */
@@ -14,7 +22,7 @@ const keySchema = z.string().transform((text, ctx) => {
   if (text === '') return undefined;
   const key = parsePayloadKey(text);
   if (!key) {
-    ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY ${KEY_HINT}` });
+    ctx.addIssue({ code: 'custom', message: KEY_HINT });
     return z.NEVER;
   }
   return payloadKey(key);
@@ -25,7 +33,7 @@ const previousKeysSchema = z.string().transform((text, ctx) => {
   const keys: PayloadKey[] = [];
   for (const [i, part] of text.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
     const key = parsePayloadKey(part);
-    if (!key) ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY_PREVIOUS: key ${i + 1} ${KEY_HINT}` });
+    if (!key) ctx.addIssue({ code: 'custom', message: `key ${i + 1} ${KEY_HINT}` });
     else keys.push(payloadKey(key));
   }
   return keys;
@@ -54,7 +62,11 @@ const env = z.object({
   PAYMENT_HOLD_SECONDS: z.coerce.number().positive().optional(),
   RESERVATION_TTL_SECONDS: z.coerce.number().positive().optional(),
   FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().optional(),
-  NODE_ENV: z.string().optional(),
+  // A typo (`prod`, `dev`) or jest's `test` must not quietly relax the checks
+  // that only an explicit `development` relaxes.
+  NODE_ENV: z
+    .enum(['production', 'development'], { error: (issue) => `must be production or development (unset counts as production), not "${issue.input}"` })
+    .optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
@@ -62,7 +74,7 @@ const env = z.object({
   TEMPORAL_PAYLOAD_KEY: keySchema.optional(),
   TEMPORAL_PAYLOAD_KEY_PREVIOUS: previousKeysSchema.optional(),
   CODEC_PORT: z.coerce.number().int().nonnegative().default(8888),
-  // `none` switches the codec endpoint's token check off (refused in production).
+  // `none` switches the codec endpoint's token check off (development only).
   CODEC_AUTH_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token), or none'),
   // Origins the codec endpoint allows (CORS), comma-separated; the Temporal UI's by default.
   CODEC_CORS_ORIGINS: z.string().optional(),
@@ -76,12 +88,12 @@ const env = z.object({
 
 /**
  * The operator token that works on a developer machine when OPERATOR_TOKEN is
- * unset. It is public (README, `npm start` prints it), so production refuses it.
+ * unset. It is public (README, `npm start` prints it), so only development accepts it.
  */
 export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
 
-/** Shorter secrets can be guessed; 16 characters is the least we accept in production. */
-const MIN_PRODUCTION_TOKEN_LENGTH = 16;
+/** Shorter secrets can be guessed; 16 characters is the least we accept outside development. */
+const MIN_TOKEN_LENGTH = 16;
 
 export type Config = {
   databaseUrl: string;
@@ -96,8 +108,13 @@ export type Config = {
   reservationTtlSeconds: number | undefined;
   /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
   fraudTotalLimit: number | undefined;
-  production: boolean;
-  /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
+  /**
+   * NODE_ENV=development, said explicitly: the public dev operator token and a
+   * codec endpoint without a token are accepted. Unset counts as production, so
+   * a forgotten variable fails closed.
+   */
+  development: boolean;
+  /** As configured; read it through operatorToken(), which applies the dev default and the rules outside development. */
   operatorToken: string | undefined;
   rateLimitPerMinute: number;
   /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
@@ -117,11 +134,13 @@ function setOnly<T extends object>(values: T): Partial<T> {
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = env.safeParse(source);
-  // One line per problem, naming the variable, instead of a ZodError's JSON.
-  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  // Each problem names its variable, on one line, instead of a ZodError's JSON.
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
   const e = parsed.data;
   if (e.TEMPORAL_PAYLOAD_KEY_PREVIOUS?.length && !e.TEMPORAL_PAYLOAD_KEY) {
-    throw new Error('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
+    throw new ConfigError('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
   }
   const uiHost = e.TEMPORAL_ADDRESS.split(':')[0] || '127.0.0.1';
   return {
@@ -142,7 +161,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
-    production: e.NODE_ENV === 'production',
+    development: e.NODE_ENV === 'development',
     operatorToken: e.OPERATOR_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     natsUrl: e.NATS_URL,
@@ -162,31 +181,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
  * lives here rather than in loadConfig: the worker and the migration run in
  * production without one.
  */
-export function operatorToken(config: Pick<Config, 'production' | 'operatorToken'>): string {
+export function operatorToken(config: Pick<Config, 'development' | 'operatorToken'>): string {
   const token = config.operatorToken;
-  if (!config.production) return token ?? DEV_OPERATOR_TOKEN;
-  if (!token) throw new Error('OPERATOR_TOKEN must be set when NODE_ENV=production (e.g. `openssl rand -hex 32`)');
-  if (token === DEV_OPERATOR_TOKEN) throw new Error(`OPERATOR_TOKEN must not be the public dev default "${DEV_OPERATOR_TOKEN}" in production`);
-  if (token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
-    throw new Error(`OPERATOR_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  if (config.development) return token ?? DEV_OPERATOR_TOKEN;
+  if (!token) throw new ConfigError('OPERATOR_TOKEN must be set unless NODE_ENV=development (e.g. `openssl rand -hex 32`)');
+  if (token === DEV_OPERATOR_TOKEN) {
+    throw new ConfigError(`OPERATOR_TOKEN must not be the public development default "${DEV_OPERATOR_TOKEN}" unless NODE_ENV=development`);
   }
+  if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters unless NODE_ENV=development`);
   return token;
 }
 
 /**
  * The token the codec endpoint requires: CODEC_AUTH_TOKEN, else the operator
  * token (so in development the public dev default). `none` means no check,
- * which production refuses: the endpoint decrypts whatever it is sent.
+ * which only development accepts: the endpoint decrypts whatever it is sent.
  */
-export function codecAuthToken(config: Pick<Config, 'production' | 'operatorToken' | 'codec'>): string | null {
+export function codecAuthToken(config: Pick<Config, 'development' | 'operatorToken' | 'codec'>): string | null {
   const token = config.codec.authToken;
   if (token === 'none') {
-    if (config.production) throw new Error('CODEC_AUTH_TOKEN=none is refused when NODE_ENV=production: the codec endpoint would decrypt for anyone');
+    if (!config.development) throw new ConfigError('CODEC_AUTH_TOKEN=none is refused unless NODE_ENV=development: the codec endpoint would decrypt for anyone');
     return null;
   }
   if (token === undefined) return operatorToken(config);
-  if (config.production && token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
-    throw new Error(`CODEC_AUTH_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  if (!config.development && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`CODEC_AUTH_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters unless NODE_ENV=development`);
   }
   return token;
 }
