@@ -62,7 +62,8 @@ export async function restateTarget(opts: { dbUrl: string; pool: number; prefix:
 
   const [ingress, admin, fabric] = [await freePort(), await freePort(), await freePort()];
   const baseDir = mkdtempSync(path.join(opts.dataDir, 'restate-'));
-  const bin = require.resolve('@restatedev/restate-server-linux-x64/bin/restate-server');
+  // The binary comes in the platform's package, which @restatedev/restate-server installs as an optional dependency.
+  const bin = require.resolve(`@restatedev/restate-server-${process.platform}-${process.arch}/bin/restate-server`);
   const server = spawn(bin, ['--base-dir', baseDir, '--bind-ip', '127.0.0.1', '--advertised-host', '127.0.0.1', '--bind-port', String(fabric), '--listen-mode', 'tcp', '--no-logo'], {
     env: {
       ...process.env,
