@@ -14,9 +14,7 @@ describe('configuration', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe(
-      `Invalid configuration: NODE_ENV: must be production or development (unset counts as production), not "${NODE_ENV}"`,
-    );
+    expect((error as Error).message).toBe(`Invalid configuration: NODE_ENV: must be production or development (unset counts as production), not "${NODE_ENV}"`);
   });
 
   it('leaves unset deadlines and service tunables to the workflow and the services that own their defaults', () => {
