@@ -1,3 +1,8 @@
+// The suite runs the app in development mode (the dev operator token, a codec
+// endpoint without a token). Jest would set NODE_ENV=test, which the app
+// refuses (lib/config.ts); tests of the other modes pass NODE_ENV themselves.
+process.env.NODE_ENV = 'development';
+
 /** @type {import('jest').Config} */
 const typescript = {
   testEnvironment: 'node',

@@ -2,18 +2,29 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
-import { loadConfig } from './lib/config';
+import { ConfigError, loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
-import { startMessaging } from './lib/messaging';
-import { orderStreamNames } from './lib/order-stream';
 import { logger, temporalLogger } from './lib/logger';
 import { createWorkerMetrics, type WorkerMetrics } from './lib/metrics';
 import { serveMetrics } from './lib/metrics-server';
 import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from './lib/tracing';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './lib/workflow-interceptors';
 import { createServices, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
+import { startMessaging } from './services/messaging';
+import { orderStreamNames } from './services/order/order-stream';
+
+// Workflow interceptors run inside the workflow sandbox, so they are compiled
+// into the workflow bundle. Whoever bundles (this worker at start, the tests'
+// global setup that bundles once for every worker, npm run ops, the chaos run)
+// must pass this list. It names workflow modules, so it lives with the worker
+// that wires them in rather than in lib/, which knows nothing of the app.
+export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
+  require.resolve('./workflows/log-interceptors'),
+  // Workflow run and schedule-activity spans; they leave the sandbox through the
+  // `exporter` sink, which the worker must therefore always register (lib/tracing.ts).
+  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+];
 
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
@@ -79,7 +90,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     tracing,
   });
   const sweeper = startReservationSweeper(services.inventory, {
-    everyMs: Math.min(config.reservationTtlSeconds * 250, 30_000),
+    everyMs: Math.min(services.inventory.reservationTtlSeconds * 250, 30_000),
     log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
   });
   // In the worker rather than a process of its own: whatever closes orders runs
@@ -113,7 +124,9 @@ async function main(tracing: Tracing | undefined): Promise<void> {
 
 if (require.main === module) {
   main(startTracing({ serviceName: 'checkout-worker' })).catch((err) => {
-    logger.fatal({ err }, 'Worker failed');
+    // A configuration mistake is the operator's to fix: its message names the variable, and a stack adds nothing.
+    if (err instanceof ConfigError) logger.fatal(err.message);
+    else logger.fatal({ err }, 'Worker failed');
     process.exit(1);
   });
 }

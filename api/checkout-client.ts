@@ -10,7 +10,7 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../ops/workflow-task-health';
+import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../lib/workflow-task-health';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
 import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution, StepState } from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
@@ -28,7 +28,7 @@ export const UPDATE_TIMEOUT_MS = 15_000;
 
 /**
  * A saga the server will not query or update, because its workflow task is
- * being retried (see ops/workflow-task-health.ts), and why.
+ * being retried (see lib/workflow-task-health.ts), and why.
  */
 export type Unqueryable = {
   queryable: false;

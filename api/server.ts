@@ -1,7 +1,7 @@
 // Must stay the first import: see api/start-tracing.ts.
 import { tracing } from './start-tracing';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig, operatorToken } from '../lib/config';
+import { ConfigError, loadConfig, operatorToken } from '../lib/config';
 import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
 import { logger } from '../lib/logger';
@@ -9,12 +9,13 @@ import { createApiMetrics } from '../lib/metrics';
 import { serveMetrics } from '../lib/metrics-server';
 import { clientInterceptors } from '../lib/tracing';
 import { createServices } from '../services';
+import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // Before connecting to anything: in production a missing token stops the API here.
+  // Before connecting to anything: outside development a missing or public token stops the API here.
   const token = operatorToken(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
     interceptors: clientInterceptors(),
   });
 
-  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, config.deadlines);
+  // Every deadline, defaults included, goes into each saga's input, so the values it ran with are in its history.
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, { ...DEFAULT_DEADLINES, ...config.deadlines });
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({
@@ -58,6 +60,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  logger.fatal({ err }, 'API failed');
+  // A configuration mistake is the operator's to fix: its message names the variable, and a stack adds nothing.
+  if (err instanceof ConfigError) logger.fatal(err.message);
+  else logger.fatal({ err }, 'API failed');
   process.exit(1);
 });

@@ -41,7 +41,6 @@ export type SagaView = {
 /** An order whose compensation was refused for good: an operator must decide. Not a violation. */
 export type AwaitingOperator = { orderId: string; failedStep: string | null; reason: string | null; since: Date; ageSeconds: number };
 
-type Order = StoreSnapshot['orders'][number];
 type Payment = StoreSnapshot['payments'][number];
 
 /**

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { eachLimit } from '../lib/each-limit';
-import { workflowTaskTrouble } from '../ops/workflow-task-health';
+import { workflowTaskTrouble } from '../lib/workflow-task-health';
 import { ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow } from '../workflows/workflow-id';
 import type { SagaView } from './invariants';

@@ -76,6 +76,8 @@ export async function startApi(opts: { databaseUrl: string; temporalAddress: str
       PORT: String(port),
       // Any free port: a running npm start holds the default one.
       API_METRICS_PORT: '0',
+      // A local API, as npm start runs it: outside development it would want a real OPERATOR_TOKEN.
+      NODE_ENV: 'development',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -3,9 +3,9 @@ import type { DataConverter, Logger } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowTraceSinks } from '../lib/tracing';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../lib/workflow-interceptors';
 import { eachLimit } from '../lib/each-limit';
-import { taskFailureOf } from '../ops/workflow-task-health';
+import { taskFailureOf } from '../lib/workflow-task-health';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker';
 
 
 export type TaskFailure = { cause: string; message: string };

@@ -1,9 +1,19 @@
 // All configuration comes from the environment, with defaults that work on a
 // developer machine with a local PostgreSQL and the Temporal dev server.
+//
+// The saga's deadlines and the services' tunables stay undefined when unset:
+// their owners hold the defaults (DEFAULT_DEADLINES in workflows/checkout-types.ts,
+// SERVICE_DEFAULTS in services/defaults.ts), and lib/ imports nothing of the app.
 import { z } from 'zod';
-import { SERVICE_DEFAULTS } from '../services/defaults';
-import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { parsePayloadKey, payloadKey, type PayloadKey } from './payload-codec';
+
+/**
+ * A mistake in the environment: its message names the variable and says what
+ * to do, so entry points print it as one line, without a stack.
+ */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 const KEY_HINT = 'must be 32 bytes: 64 hex characters, or base64 of 32 bytes (`openssl rand -base64 32`)';
 
@@ -12,7 +22,7 @@ const keySchema = z.string().transform((text, ctx) => {
   if (text === '') return undefined;
   const key = parsePayloadKey(text);
   if (!key) {
-    ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY ${KEY_HINT}` });
+    ctx.addIssue({ code: 'custom', message: KEY_HINT });
     return z.NEVER;
   }
   return payloadKey(key);
@@ -23,7 +33,7 @@ const previousKeysSchema = z.string().transform((text, ctx) => {
   const keys: PayloadKey[] = [];
   for (const [i, part] of text.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
     const key = parsePayloadKey(part);
-    if (!key) ctx.addIssue({ code: 'custom', message: `TEMPORAL_PAYLOAD_KEY_PREVIOUS: key ${i + 1} ${KEY_HINT}` });
+    if (!key) ctx.addIssue({ code: 'custom', message: `key ${i + 1} ${KEY_HINT}` });
     else keys.push(payloadKey(key));
   }
   return keys;
@@ -45,14 +55,18 @@ const env = z.object({
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_UI_URL: z.string().optional(),
   PORT: z.coerce.number().int().nonnegative().default(3000),
-  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(SERVICE_DEFAULTS.carrierFailureRate),
+  CARRIER_FAILURE_RATE: z.coerce.number().min(0).max(1).optional(),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  ORDER_TTL_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.orderTtlSeconds),
-  SHIPPING_SLA_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.shippingSlaSeconds),
-  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().default(DEFAULT_DEADLINES.paymentHoldSeconds),
-  RESERVATION_TTL_SECONDS: z.coerce.number().positive().default(SERVICE_DEFAULTS.reservationTtlSeconds),
-  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().default(SERVICE_DEFAULTS.fraudTotalLimit),
-  NODE_ENV: z.string().optional(),
+  ORDER_TTL_SECONDS: z.coerce.number().positive().optional(),
+  SHIPPING_SLA_SECONDS: z.coerce.number().positive().optional(),
+  PAYMENT_HOLD_SECONDS: z.coerce.number().positive().optional(),
+  RESERVATION_TTL_SECONDS: z.coerce.number().positive().optional(),
+  FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().optional(),
+  // A typo (`prod`, `dev`) or jest's `test` must not quietly relax the checks
+  // that only an explicit `development` relaxes.
+  NODE_ENV: z
+    .enum(['production', 'development'], { error: (issue) => `must be production or development (unset counts as production), not "${issue.input}"` })
+    .optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
@@ -60,7 +74,7 @@ const env = z.object({
   TEMPORAL_PAYLOAD_KEY: keySchema.optional(),
   TEMPORAL_PAYLOAD_KEY_PREVIOUS: previousKeysSchema.optional(),
   CODEC_PORT: z.coerce.number().int().nonnegative().default(8888),
-  // `none` switches the codec endpoint's token check off (refused in production).
+  // `none` switches the codec endpoint's token check off (development only).
   CODEC_AUTH_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token), or none'),
   // Origins the codec endpoint allows (CORS), comma-separated; the Temporal UI's by default.
   CODEC_CORS_ORIGINS: z.string().optional(),
@@ -74,25 +88,33 @@ const env = z.object({
 
 /**
  * The operator token that works on a developer machine when OPERATOR_TOKEN is
- * unset. It is public (README, `npm start` prints it), so production refuses it.
+ * unset. It is public (README, `npm start` prints it), so only development accepts it.
  */
 export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
 
-/** Shorter secrets can be guessed; 16 characters is the least we accept in production. */
-const MIN_PRODUCTION_TOKEN_LENGTH = 16;
+/** Shorter secrets can be guessed; 16 characters is the least we accept outside development. */
+const MIN_TOKEN_LENGTH = 16;
 
 export type Config = {
   databaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
   port: number;
-  carrierFailureRate: number;
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  carrierFailureRate: number | undefined;
   dbPoolSize: number;
-  /** Passed to each new saga, so the values it ran with are in its history. */
-  deadlines: { orderTtlSeconds: number; shippingSlaSeconds: number; paymentHoldSeconds: number };
-  reservationTtlSeconds: number;
-  fraudTotalLimit: number;
-  production: boolean;
-  /** As configured; read it through operatorToken(), which applies the dev default and the production rules. */
+  /** The saga's deadlines that are set; DEFAULT_DEADLINES (workflows/checkout-types.ts) fills in the rest. */
+  deadlines: { orderTtlSeconds?: number; shippingSlaSeconds?: number; paymentHoldSeconds?: number };
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  reservationTtlSeconds: number | undefined;
+  /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
+  fraudTotalLimit: number | undefined;
+  /**
+   * NODE_ENV=development, said explicitly: the public dev operator token and a
+   * codec endpoint without a token are accepted. Unset counts as production, so
+   * a forgotten variable fails closed.
+   */
+  development: boolean;
+  /** As configured; read it through operatorToken(), which applies the dev default and the rules outside development. */
   operatorToken: string | undefined;
   rateLimitPerMinute: number;
   /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
@@ -105,13 +127,20 @@ export type Config = {
   metrics: { host: string; apiPort: number; workerPort: number; temporalCorePort: number };
 };
 
+/** Without the unset keys, so that spreading it over the defaults keeps them. */
+function setOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = env.safeParse(source);
-  // One line per problem, naming the variable, instead of a ZodError's JSON.
-  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  // Each problem names its variable, on one line, instead of a ZodError's JSON.
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
   const e = parsed.data;
   if (e.TEMPORAL_PAYLOAD_KEY_PREVIOUS?.length && !e.TEMPORAL_PAYLOAD_KEY) {
-    throw new Error('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
+    throw new ConfigError('TEMPORAL_PAYLOAD_KEY_PREVIOUS is set but TEMPORAL_PAYLOAD_KEY is not: rotation needs a current key');
   }
   const uiHost = e.TEMPORAL_ADDRESS.split(':')[0] || '127.0.0.1';
   return {
@@ -125,14 +154,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     carrierFailureRate: e.CARRIER_FAILURE_RATE,
     dbPoolSize: e.DB_POOL_SIZE,
-    deadlines: {
+    deadlines: setOnly({
       orderTtlSeconds: e.ORDER_TTL_SECONDS,
       shippingSlaSeconds: e.SHIPPING_SLA_SECONDS,
       paymentHoldSeconds: e.PAYMENT_HOLD_SECONDS,
-    },
+    }),
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
-    production: e.NODE_ENV === 'production',
+    development: e.NODE_ENV === 'development',
     operatorToken: e.OPERATOR_TOKEN,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     natsUrl: e.NATS_URL,
@@ -152,31 +181,31 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
  * lives here rather than in loadConfig: the worker and the migration run in
  * production without one.
  */
-export function operatorToken(config: Pick<Config, 'production' | 'operatorToken'>): string {
+export function operatorToken(config: Pick<Config, 'development' | 'operatorToken'>): string {
   const token = config.operatorToken;
-  if (!config.production) return token ?? DEV_OPERATOR_TOKEN;
-  if (!token) throw new Error('OPERATOR_TOKEN must be set when NODE_ENV=production (e.g. `openssl rand -hex 32`)');
-  if (token === DEV_OPERATOR_TOKEN) throw new Error(`OPERATOR_TOKEN must not be the public dev default "${DEV_OPERATOR_TOKEN}" in production`);
-  if (token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
-    throw new Error(`OPERATOR_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  if (config.development) return token ?? DEV_OPERATOR_TOKEN;
+  if (!token) throw new ConfigError('OPERATOR_TOKEN must be set unless NODE_ENV=development (e.g. `openssl rand -hex 32`)');
+  if (token === DEV_OPERATOR_TOKEN) {
+    throw new ConfigError(`OPERATOR_TOKEN must not be the public development default "${DEV_OPERATOR_TOKEN}" unless NODE_ENV=development`);
   }
+  if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters unless NODE_ENV=development`);
   return token;
 }
 
 /**
  * The token the codec endpoint requires: CODEC_AUTH_TOKEN, else the operator
  * token (so in development the public dev default). `none` means no check,
- * which production refuses: the endpoint decrypts whatever it is sent.
+ * which only development accepts: the endpoint decrypts whatever it is sent.
  */
-export function codecAuthToken(config: Pick<Config, 'production' | 'operatorToken' | 'codec'>): string | null {
+export function codecAuthToken(config: Pick<Config, 'development' | 'operatorToken' | 'codec'>): string | null {
   const token = config.codec.authToken;
   if (token === 'none') {
-    if (config.production) throw new Error('CODEC_AUTH_TOKEN=none is refused when NODE_ENV=production: the codec endpoint would decrypt for anyone');
+    if (!config.development) throw new ConfigError('CODEC_AUTH_TOKEN=none is refused unless NODE_ENV=development: the codec endpoint would decrypt for anyone');
     return null;
   }
   if (token === undefined) return operatorToken(config);
-  if (config.production && token.length < MIN_PRODUCTION_TOKEN_LENGTH) {
-    throw new Error(`CODEC_AUTH_TOKEN must be at least ${MIN_PRODUCTION_TOKEN_LENGTH} characters in production`);
+  if (!config.development && token.length < MIN_TOKEN_LENGTH) {
+    throw new ConfigError(`CODEC_AUTH_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters unless NODE_ENV=development`);
   }
   return token;
 }

@@ -10,7 +10,7 @@ import { ORDER_STATUS } from '../workflows/search-attributes';
 import { TERMINAL_STATUSES, type CheckoutStatus } from '../workflows/checkout-types';
 import { sleep } from '../lib/backoff';
 import { type AcceptedDecision, decisionsAfter, historyBefore, splitTasks, workflowTasks } from './saga-history';
-import { workflowTaskTrouble } from './workflow-task-health';
+import { workflowTaskTrouble } from '../lib/workflow-task-health';
 
 type History = temporal.api.history.v1.IHistory;
 

@@ -7,6 +7,7 @@ import { loadConfig } from '../lib/config';
 import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
 import { createServices } from '../services';
+import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 
 /** Time a saga may need past its TTL to compensate before it counts as stuck. */
 const COMPENSATION_GRACE_SECONDS = 120;
@@ -21,7 +22,7 @@ async function main(): Promise<number> {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
     const { violations, counts, awaitingOperator } = await audit(
       createServices(db),
-      { maxOpenSeconds: config.deadlines.orderTtlSeconds + COMPENSATION_GRACE_SECONDS, notificationGraceSeconds: NOTIFICATION_GRACE_SECONDS },
+      { maxOpenSeconds: (config.deadlines.orderTtlSeconds ?? DEFAULT_DEADLINES.orderTtlSeconds) + COMPENSATION_GRACE_SECONDS, notificationGraceSeconds: NOTIFICATION_GRACE_SECONDS },
       { client, taskQueue: config.temporal.taskQueue },
     );
     console.log(`Audited ${Object.entries(counts).map(([k, n]) => `${k}: ${n}`).join(', ')}`);

@@ -8,8 +8,8 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { loadConfig } from '../lib/config';
 import { dataConverter } from '../lib/data-converter';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../lib/workflow-interceptors';
 import { rescueStuckSagas } from '../ops/rescue';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker';
 
 const USAGE = 'usage: npm run ops -- rescue [--dry-run] [--workflow-id ID ...]';
 

@@ -67,14 +67,17 @@ function supervise(): void {
 }
 
 async function main(): Promise<void> {
+  // npm start is the developer's stack: development mode, with the public dev
+  // operator token, unless NODE_ENV says otherwise. The children inherit it.
+  process.env.NODE_ENV ??= 'development';
   const config = loadConfig();
   // Fail before starting anything when the API would refuse its token anyway.
   const token = operatorToken(config);
   // With a payload key, a codec server lets the Web UI show payloads in clear.
   // The UI can send no token of ours (only its own login's), so locally the
-  // codec server runs without one, on 127.0.0.1 only; with NODE_ENV=production
-  // or CODEC_AUTH_TOKEN set, it requires one as configured.
-  const codecAuth = config.payloadKeys ? (config.production || config.codec.authToken !== undefined ? config.codec.authToken : 'none') : undefined;
+  // codec server runs without one, on 127.0.0.1 only; outside development or
+  // with CODEC_AUTH_TOKEN set, it requires one as configured.
+  const codecAuth = config.payloadKeys ? (!config.development || config.codec.authToken !== undefined ? config.codec.authToken : 'none') : undefined;
   if (config.payloadKeys) codecAuthToken({ ...config, codec: { ...config.codec, authToken: codecAuth } });
   const codecUrl = config.payloadKeys ? `http://127.0.0.1:${config.codec.port}` : undefined;
   process.on('SIGINT', () => void shutdown('SIGINT', 0));

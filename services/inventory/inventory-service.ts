@@ -27,7 +27,7 @@ export class InventoryService {
   constructor(
     private readonly db: Db,
     /** Longer than any live saga holds stock; see expireReservations(). */
-    private readonly reservationTtlSeconds = SERVICE_DEFAULTS.reservationTtlSeconds,
+    readonly reservationTtlSeconds = SERVICE_DEFAULTS.reservationTtlSeconds,
   ) {}
 
   async catalog(): Promise<CatalogItem[]> {

@@ -6,8 +6,8 @@
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { backoffMs, sleep } from '../../lib/backoff';
 import { errorText, type Log } from '../../lib/nats-connection';
-import type { OrderStreamNames } from '../../lib/order-stream';
 import { orderClosedFactSchema, type OrderClosedFact } from '../order/order-events';
+import type { OrderStreamNames } from '../order/order-stream';
 import type { NotificationService } from './notification-service';
 
 export const NOTIFICATION_CONSUMER = 'notifications';

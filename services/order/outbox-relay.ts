@@ -11,8 +11,8 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Db } from '../../lib/db';
 import { backoffMs, sleep } from '../../lib/backoff';
 import { errorText, type Log } from '../../lib/nats-connection';
-import { subjectFor, type OrderStreamNames } from '../../lib/order-stream';
 import type { OrderEventType } from './order-events';
+import { subjectFor, type OrderStreamNames } from './order-stream';
 
 export type RelayOptions = {
   batchSize?: number;

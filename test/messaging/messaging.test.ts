@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMessaging } from '../../lib/messaging';
+import { startMessaging } from '../../services/messaging';
 import { freePort } from '../../scripts/dev-server';
 import { startNatsServer } from '../../scripts/nats-server';
 import { eventually, useJetStream } from '../support/jetstream';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ensureOrderStream, subjectFor, type OrderStreamNames } from '../../lib/order-stream';
+import { ensureOrderStream, subjectFor, type OrderStreamNames } from '../../services/order/order-stream';
 import { ensureNotificationConsumer, NotificationConsumer } from '../../services/notification/notification-consumer';
 import type { OrderClosedFact } from '../../services/order/order-events';
 import { eventually, useJetStream } from '../support/jetstream';

@@ -1,4 +1,4 @@
-import { ensureOrderStream, type OrderStreamNames } from '../../lib/order-stream';
+import { ensureOrderStream, type OrderStreamNames } from '../../services/order/order-stream';
 import { ensureNotificationConsumer, NotificationConsumer } from '../../services/notification/notification-consumer';
 import { OutboxRelay } from '../../services/order/outbox-relay';
 import { eventually, useJetStream } from '../support/jetstream';

@@ -10,7 +10,7 @@ import { sleep } from '../../lib/backoff';
 import { DEV_OPERATOR_TOKEN } from '../../lib/config';
 import { workflowTraceSinks } from '../../lib/tracing';
 import { rescueStuckSagas } from '../../ops/rescue';
-import { workflowTaskTrouble } from '../../ops/workflow-task-health';
+import { workflowTaskTrouble } from '../../lib/workflow-task-health';
 import { freePort } from '../../scripts/dev-server';
 import { cancelUpdate, checkout, resolveUpdate } from '../../workflows';
 import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/versions';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { sleep } from '../../lib/backoff';
@@ -34,7 +35,7 @@ afterAll(() => connection?.close());
 
 const activities = { quick: async () => 'done', slow: (ms: number) => sleep(ms).then(() => 'done') };
 
-async function run(opts: { activityMs: number; queryMs: number; queryFirst: boolean; workflowTaskTimeout?: string }) {
+async function run(opts: { activityMs: number; queryMs: number; queryFirst: boolean; workflowTaskTimeout?: Duration }) {
   const taskQueue = `la-split-${randomBytes(4).toString('hex')}`;
   // No worker polls yet, so the first workflow task stays scheduled.
   const handle = await client.workflow.start(localActivityThenPatch, {

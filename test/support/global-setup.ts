@@ -7,7 +7,7 @@ import { startDevServer } from '../../scripts/dev-server';
 import { startNatsServer } from '../../scripts/nats-server';
 import { migrate } from '../../scripts/db/migrate';
 import { seedCatalog } from '../../scripts/db/seed';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
+import { WORKFLOW_INTERCEPTOR_MODULES } from '../../worker';
 import { databaseUrlFor, TEMPLATE_DB } from './databases';
 
 /**

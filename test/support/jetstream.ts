@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { OrderStreamNames } from '../../lib/order-stream';
+import type { OrderStreamNames } from '../../services/order/order-stream';
 
 /**
  * A connection to the run's private nats-server (global-setup.ts), and stream

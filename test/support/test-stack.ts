@@ -5,7 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig } from '../../lib/config';
 import { dataConverter as configuredDataConverter } from '../../lib/data-converter';
 import { createDb, type Db } from '../../lib/db';
-import { startMessaging, type Messaging } from '../../lib/messaging';
+import { startMessaging, type Messaging } from '../../services/messaging';
 import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
 import type { Tracing } from '../../lib/tracing';
 import { createServices, type ServiceSettings, type Services } from '../../services';

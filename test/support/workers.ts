@@ -3,8 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../../lib/workflow-interceptors';
-import { createCheckoutWorker } from '../../worker';
+import { createCheckoutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker';
 import type { TestStack } from './test-stack';
 
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error: console.error };

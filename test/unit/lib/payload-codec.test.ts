@@ -125,12 +125,15 @@ describe('TEMPORAL_PAYLOAD_KEY configuration', () => {
     expect(() => loadConfig({ TEMPORAL_PAYLOAD_KEY_PREVIOUS: prev[0].toString('hex') })).toThrow(/rotation needs a current key/);
   });
 
-  it('protects the codec endpoint with CODEC_AUTH_TOKEN, else the operator token; none only outside production', () => {
-    expect(codecAuthToken(loadConfig({}))).toBe(DEV_OPERATOR_TOKEN);
-    expect(codecAuthToken(loadConfig({ OPERATOR_TOKEN: 'op-token-op-token-1' }))).toBe('op-token-op-token-1');
-    expect(codecAuthToken(loadConfig({ CODEC_AUTH_TOKEN: 'codec-token' }))).toBe('codec-token');
-    expect(codecAuthToken(loadConfig({ CODEC_AUTH_TOKEN: 'none' }))).toBeNull();
-    expect(() => codecAuthToken(loadConfig({ CODEC_AUTH_TOKEN: 'none', NODE_ENV: 'production', OPERATOR_TOKEN: 'x'.repeat(32) }))).toThrow(/refused when NODE_ENV=production/);
-    expect(() => codecAuthToken(loadConfig({ NODE_ENV: 'production' }))).toThrow(/OPERATOR_TOKEN must be set/);
+  it('protects the codec endpoint with CODEC_AUTH_TOKEN, else the operator token; none only in development', () => {
+    const dev = { NODE_ENV: 'development' };
+    expect(codecAuthToken(loadConfig(dev))).toBe(DEV_OPERATOR_TOKEN);
+    expect(codecAuthToken(loadConfig({ ...dev, OPERATOR_TOKEN: 'op-token-op-token-1' }))).toBe('op-token-op-token-1');
+    expect(codecAuthToken(loadConfig({ ...dev, CODEC_AUTH_TOKEN: 'codec-token' }))).toBe('codec-token');
+    expect(codecAuthToken(loadConfig({ ...dev, CODEC_AUTH_TOKEN: 'none' }))).toBeNull();
+    for (const env of [{ NODE_ENV: 'production' }, {}]) {
+      expect(() => codecAuthToken(loadConfig({ ...env, CODEC_AUTH_TOKEN: 'none', OPERATOR_TOKEN: 'x'.repeat(32) }))).toThrow(/refused unless NODE_ENV=development/);
+      expect(() => codecAuthToken(loadConfig(env))).toThrow(/OPERATOR_TOKEN must be set/);
+    }
   });
 });

@@ -1,14 +1,16 @@
 // The worker's messaging: the order service's outbox relay and the notification
 // service's consumer, over one NATS connection. Without a broker it waits (see
-// nats-connection.ts): sagas keep running and their facts wait in the outbox.
+// lib/nats-connection.ts): sagas keep running and their facts wait in the outbox.
+// It composes services, as services/index.ts does, so it lives with them: lib/
+// is below the services and must not know them.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Db } from './db';
-import { backoffMs, sleep } from './backoff';
-import { connectWithRetry, errorText, type Log } from './nats-connection';
-import { ensureOrderStream, type OrderStreamNames } from './order-stream';
-import { NotificationConsumer, ensureNotificationConsumer, NOTIFICATION_CONSUMER } from '../services/notification/notification-consumer';
-import { NotificationService } from '../services/notification/notification-service';
-import { OutboxRelay } from '../services/order/outbox-relay';
+import { backoffMs, sleep } from '../lib/backoff';
+import type { Db } from '../lib/db';
+import { connectWithRetry, errorText, type Log } from '../lib/nats-connection';
+import { NotificationConsumer, ensureNotificationConsumer, NOTIFICATION_CONSUMER } from './notification/notification-consumer';
+import { NotificationService } from './notification/notification-service';
+import { ensureOrderStream, type OrderStreamNames } from './order/order-stream';
+import { OutboxRelay } from './order/outbox-relay';
 
 export type MessagingOptions = {
   db: Db;

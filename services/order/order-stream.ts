@@ -2,7 +2,7 @@
 // first (a relay or a consumer) creates it; everyone after updates it to the
 // same configuration, so starting any number of processes in any order is safe.
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
-import type { OrderEventType } from '../services/order/order-events';
+import type { OrderEventType } from './order-events';
 
 export type OrderStreamNames = {
   /** JetStream stream name. */
