@@ -68,6 +68,8 @@ export class CheckoutClient {
     private readonly client: Client,
     private readonly taskQueue: string,
     private readonly deadlines?: Deadlines,
+    /** How long an update may wait for the saga (a retried workflow task) before the API answers 503. */
+    private readonly updateTimeoutMs = UPDATE_TIMEOUT_MS,
   ) {}
 
   /**
@@ -115,13 +117,18 @@ export class CheckoutClient {
     const description = await describeOrNull(handle);
     if (!description) return 'not_found';
     const trouble = await this.trouble(description);
-    if (trouble) return { saga: trouble };
-    const current = await this.readDescribed(handle, orderId, description);
-    // Its task failed since the describe: the server would refuse the update too.
-    if (!isQueryable(current)) return { saga: current.saga };
-    // Cancelling a cancelled order again changes nothing, and says so with
-    // success, even after the saga has closed and can take no more updates.
-    if (current.failure?.reason === 'cancelled_by_customer') return { state: stateOf(current) };
+    if (trouble?.stuck) return { saga: trouble };
+    // A task that is only being retried (a worker died in it) may succeed any
+    // moment: the update is sent, and waits for it within its deadline. A
+    // query would wait too, so the saga is read only when it is healthy.
+    if (!trouble) {
+      const current = await this.readDescribed(handle, orderId, description);
+      // Its task failed since the describe: the server would refuse the update too.
+      if (!isQueryable(current)) return { saga: current.saga };
+      // Cancelling a cancelled order again changes nothing, and says so with
+      // success, even after the saga has closed and can take no more updates.
+      if (current.failure?.reason === 'cancelled_by_customer') return { state: stateOf(current) };
+    }
     return this.update(orderId, (handle) => handle.executeUpdate(cancelUpdate));
   }
 
@@ -129,7 +136,7 @@ export class CheckoutClient {
     const description = await describeOrNull(this.client.workflow.getHandle(workflowIdFor(orderId)));
     if (!description) return 'not_found';
     const trouble = await this.trouble(description);
-    if (trouble) return { saga: trouble };
+    if (trouble?.stuck) return { saga: trouble };
     return this.update(orderId, (handle) => handle.executeUpdate(resolveUpdate, { args: [resolution] }));
   }
 
@@ -193,10 +200,10 @@ export class CheckoutClient {
   }
 
   /**
-   * Why the saga cannot take an update now, or null. The server refuses
-   * updates once the task has failed twice; before that, and after a timeout,
-   * an update waits for a worker to run the task, which may never come: so the
-   * answer comes from the task's state, before anything is sent.
+   * Why the saga's workflow task is being retried, or null. The server refuses
+   * updates once the task has failed twice (stuck: nothing is sent then);
+   * before that, an update waits for a worker to run the task, within the
+   * update's deadline.
    */
   private async trouble(description: WorkflowExecutionDescription): Promise<Unqueryable | null> {
     const { workflowId, runId } = description;
@@ -212,7 +219,7 @@ export class CheckoutClient {
     const handle = this.client.workflow.getHandle<typeof checkout>(workflowId);
     try {
       // The deadline covers every call executeUpdate makes, its long polls included.
-      return { state: await this.client.withDeadline(Date.now() + UPDATE_TIMEOUT_MS, () => send(handle)) };
+      return { state: await this.client.withDeadline(Date.now() + this.updateTimeoutMs, () => send(handle)) };
     } catch (err) {
       // The workflow's validator said no: the message says why.
       if (err instanceof WorkflowUpdateFailedError) return { rejected: err.cause?.message ?? err.message };

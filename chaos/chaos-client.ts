@@ -36,7 +36,8 @@ export class ChaosClient {
 
   constructor(
     private readonly baseUrl: string,
-    { attempts = 120, retryDelayMs = 500, timeoutMs = 10_000 }: ChaosClientOptions = {},
+    // Longer than the API's own deadline for an update (15 s), so that its answer comes back.
+    { attempts = 120, retryDelayMs = 500, timeoutMs = 20_000 }: ChaosClientOptions = {},
   ) {
     this.attempts = attempts;
     this.retryDelayMs = retryDelayMs;
@@ -56,14 +57,17 @@ export class ChaosClient {
     { body, headers = {}, accept = () => true }: { body?: object; headers?: Record<string, string>; accept?: (status: number) => boolean } = {},
   ): Promise<Response | undefined> {
     let last = '';
+    let delayMs = 0;
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
-      if (attempt > 1) await sleep(this.retryDelayMs);
+      await sleep(delayMs);
       const answer = await this.once(method, path, { body, headers });
       if (typeof answer !== 'string' && answer.status < 500) {
         if (accept(answer.status)) return answer;
         this.failures.push({ request, method, path, last: await describeAnswer(answer), attempts: attempt });
         return undefined;
       }
+      // A 503 says when to come back (a saga whose workflow task is being retried): a polite client waits that long.
+      delayMs = typeof answer === 'string' ? this.retryDelayMs : Math.max(retryAfterMs(answer) ?? 0, this.retryDelayMs);
       last = await describeAnswer(answer);
     }
     this.failures.push({ request, method, path, last, attempts: this.attempts });
@@ -96,4 +100,9 @@ export async function describeAnswer(answer: Response | string): Promise<string>
   // Reading the body also releases the connection it holds.
   const text = await answer.text().catch((err) => `(body unreadable: ${err})`);
   return `${answer.status} ${text.slice(0, 200)}`.trim();
+}
+
+function retryAfterMs(res: Response): number | undefined {
+  const seconds = Number(res.headers.get('retry-after'));
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }

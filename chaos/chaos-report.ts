@@ -37,7 +37,7 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   out(`  Restarts by the supervisor: worker ${r.faults.workerRestarts}, API ${r.faults.apiRestartsTotal}`);
   out(`  Activity retries: ${r.activityRetries}; client request retries: ${r.requestRetries}`);
   const slow = r.slowestOrder;
-  out(`  Slowest order: ${slow ? `${slow.seconds} s, ${slow.orderId} (${slow.kind}), from its 202 to the poll that saw it end` : 'none ended'}`);
+  out(`  Slowest order: ${slow ? `${slow.seconds} s, ${slow.orderId} (${slow.kind}), from its start to its end in Temporal` : 'none ended'}`);
   out(`  Last units: ${r.lastUnitsCompleted} of the concurrent orders for GPU-01 completed`);
   const counts = Object.entries(r.clientFailureCounts).map(([kind, n]) => `${kind} ${n}`);
   out(

@@ -19,7 +19,7 @@ import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } fro
 import { eachLimit } from '../lib/each-limit';
 import { ManagedProcess } from './managed-process';
 import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
-import { fetchHistories, replayHistories, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
+import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
 
 export type ChaosOptions = {
   orders: number;
@@ -59,7 +59,7 @@ export type ChaosReport = {
   /** Requests the client gave up on. A failed `place` is an order never placed. */
   clientFailures: ClientFailure[];
   clientFailureCounts: Partial<Record<RequestKind, number>>;
-  /** From the 202 to the poll that saw the order end; null if none ended. */
+  /** From the saga's start to its end, as its history records them; null if none ended. */
   slowestOrder: { orderId: string; kind: OrderKind; seconds: number } | null;
   /** Sagas whose history records a failed workflow task (timeouts from worker kills are not failures). */
   workflowTaskFailures: { orderId: string; kind: OrderKind; failures: TaskFailure[] }[];
@@ -75,10 +75,11 @@ export type ChaosReport = {
 type Placed = {
   orderId: string;
   kind: OrderKind;
-  acceptedAt: number;
   /** The status the last poll saw, or the failed poll's answer. */
   lastSeen: string;
-  final?: { status: string; reason?: string; retries: number; seconds: number };
+  final?: { status: string; reason?: string; retries: number };
+  /** From the saga's start to its end, as its history records them; unset while it runs. */
+  seconds?: number;
 };
 
 const TERMINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED', 'RESOLVED_MANUALLY']);
@@ -197,9 +198,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           });
           // Given up on, and recorded by the client: the order was never placed.
           if (!res) return;
-          const acceptedAt = Date.now();
           const { orderId } = (await res.json()) as { orderId: string };
-          placed.push({ orderId, kind: order.kind, acceptedAt, lastSeen: 'PENDING' });
+          placed.push({ orderId, kind: order.kind, lastSeen: 'PENDING' });
           if (order.kind === 'cancelled') {
             await sleep(1000 + random() * 2000);
             const cancel = await client.send('cancel', 'POST', `/orders/${orderId}/cancel`);
@@ -207,9 +207,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           }
         };
 
-        // The poller runs from the first order on, so that it sees each order end
-        // about when it ends, not only once the load is over. A GET that fails is
-        // just asked again next round; an order never seen ending is stuck.
+        // The poller waits for the load to end: a GET per open order per second
+        // would be a load of its own on the worker (each is a query). A GET that
+        // fails is asked again next round; an order never seen ending is stuck.
+        // How long each saga took comes from its history, not from here.
         const poll = async (order: Placed) => {
           const answer = await client.once('GET', `/orders/${order.orderId}`);
           if (typeof answer === 'string' || answer.status !== 200) {
@@ -223,10 +224,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (!state) return;
           if (TERMINAL.has(state.status)) {
             const retries = state.steps.reduce((n, s) => n + Math.max(s.attempts - 1, 0), 0);
-            // An upper bound on the saga's time: the end is seen up to one poll
-            // round late (the interval, plus the round's other GETs).
-            const seconds = (Date.now() - order.acceptedAt) / 1000;
-            order.final = { status: state.status, reason: state.failure?.reason, retries, seconds };
+            order.final = { status: state.status, reason: state.failure?.reason, retries };
           }
         };
         let loadOver = false;
@@ -235,7 +233,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           for (;;) {
             const open = placed.filter((o) => !o.final);
             if ((loadOver && open.length === 0) || Date.now() > settleBy) return;
-            await eachLimit(open, 4, poll);
+            if (loadOver) await eachLimit(open, 4, poll);
             await sleep(POLL_INTERVAL_MS);
           }
         });
@@ -265,8 +263,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           const { histories, unread } = await fetchHistories(temporal.client, [...byWorkflowId.keys()]);
           for (const { workflowId, history } of histories) {
             const failures = workflowTaskFailures(history);
-            const { orderId, kind } = byWorkflowId.get(workflowId)!;
-            if (failures.length > 0) taskFailures.push({ orderId, kind, failures });
+            const order = byWorkflowId.get(workflowId)!;
+            if (failures.length > 0) taskFailures.push({ orderId: order.orderId, kind: order.kind, failures });
+            order.seconds = sagaSeconds(history) ?? undefined;
           }
           log(`replaying ${histories.length} histories against the current workflow code`);
           replay.histories = histories.length;
@@ -293,7 +292,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (!EXPECTED_ENDINGS[kind].includes(ending)) unexpected.push({ orderId, kind, ending });
           if (kind === 'last-units' && final!.status === 'COMPLETED') lastUnitsCompleted++;
         }
-        const slowest = ended.reduce<Placed | undefined>((a, o) => (!a || o.final!.seconds > a.final!.seconds ? o : a), undefined);
+        const slowest = placed.reduce<Placed | undefined>((a, o) => ((o.seconds ?? 0) > (a?.seconds ?? 0) ? o : a), undefined);
         const clientFailureCounts: ChaosReport['clientFailureCounts'] = {};
         for (const f of client.failures) clientFailureCounts[f.request] = (clientFailureCounts[f.request] ?? 0) + 1;
         const stock = await services.inventory.stockLevels();
@@ -311,7 +310,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           lastUnitsCompleted,
           clientFailures: client.failures,
           clientFailureCounts,
-          slowestOrder: slowest ? { orderId: slowest.orderId, kind: slowest.kind, seconds: Math.round(slowest.final!.seconds * 10) / 10 } : null,
+          slowestOrder: slowest?.seconds ? { orderId: slowest.orderId, kind: slowest.kind, seconds: Math.round(slowest.seconds * 10) / 10 } : null,
           workflowTaskFailures: taskFailures,
           replay,
           errors,

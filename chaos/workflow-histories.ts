@@ -40,6 +40,24 @@ export function workflowTaskFailures(history: HistoryAndWorkflowId['history']): 
   return events.flatMap((e) => taskFailureOf(e) ?? []);
 }
 
+/** From the saga's first event to the one that closed it, in seconds; null while it runs. */
+export function sagaSeconds(history: HistoryAndWorkflowId['history']): number | null {
+  const events = (history as temporal.api.history.v1.IHistory).events ?? [];
+  const last = events.at(-1);
+  const closed = last?.eventType && CLOSE_EVENTS.has(last.eventType);
+  return closed ? (millis(last.eventTime) - millis(events[0]?.eventTime)) / 1000 : null;
+}
+
+const { EventType } = temporal.api.enums.v1;
+const CLOSE_EVENTS = new Set([
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+]);
+const millis = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
 /**
  * Replays the histories against the current workflow code, bundled as the
  * worker bundles it (with the interceptors), without a server. A failure

@@ -49,6 +49,11 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   forwardSteps.startOrderTtl(deadlines.orderTtlSeconds);
   const own = <T>(step: () => Promise<T>) => forwardSteps.own(step, versions.ownStepsFinish);
 
+  // Our own steps run inside workflow tasks, and a task that is lost (its
+  // worker died) may have reserved stock that this history will never show:
+  // the saga might then stop before it reserves again. So the reservation's
+  // undo is registered before the first of them.
+  if (versions.ownUndosFirst) compensations.add('reserveInventory', undoOf.reserveInventory);
   try {
     await forwardSteps.run(async () => {
       const order = await progress.run('createOrder', 'PENDING', () =>
@@ -68,7 +73,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         progress.skip('checkFraud');
       }
 
-      compensations.add('reserveInventory', undoOf.reserveInventory);
+      if (!versions.ownUndosFirst) compensations.add('reserveInventory', undoOf.reserveInventory);
       await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
         own(() => ownServices.reserveInventory({ orderId, key: key('reserveInventory'), items })),
       );

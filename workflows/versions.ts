@@ -12,6 +12,8 @@ export const ORDER_AWAITS_OPERATOR_PATCH = 'order-awaits-operator';
 export const UNDO_ALL_WHEN_FENCED_PATCH = 'undo-all-when-fenced';
 /** The patch that lets our own (local) steps finish when the saga is stopped, instead of cancelling them. */
 export const OWN_STEPS_FINISH_PATCH = 'own-steps-finish';
+/** The patch that registers the undo of our own steps before the first of them runs. */
+export const OWN_UNDOS_FIRST_PATCH = 'own-undos-first';
 
 /**
  * Every patched() decision of the saga, taken in its first activation, before
@@ -36,7 +38,8 @@ export function decideVersions() {
   const orderAwaitsOperator = patched(ORDER_AWAITS_OPERATOR_PATCH);
   const undoAllWhenFenced = patched(UNDO_ALL_WHEN_FENCED_PATCH);
   const ownStepsFinish = patched(OWN_STEPS_FINISH_PATCH);
-  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced, ownStepsFinish };
+  const ownUndosFirst = patched(OWN_UNDOS_FIRST_PATCH);
+  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced, ownStepsFinish, ownUndosFirst };
 }
 
 export type Versions = ReturnType<typeof decideVersions>;

@@ -13,7 +13,7 @@ import { rescueStuckSagas } from '../../ops/rescue';
 import { workflowTaskTrouble } from '../../lib/workflow-task-health';
 import { freePort } from '../../scripts/dev-server';
 import { cancelUpdate, checkout, resolveUpdate } from '../../workflows';
-import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/versions';
+import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, OWN_UNDOS_FIRST_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/versions';
 import { commandsByTask } from '../support/history-tasks';
 import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { finalState } from '../support/run-scenario';
@@ -91,7 +91,7 @@ const rescue = (dryRun: boolean) => rescueStuckSagas({ client: stack.client, tas
 
 describe('npm run ops -- rescue', () => {
   it('the old deployment is today\'s code without the patches that came after it', () => {
-    expect([...NOT_YET].sort()).toEqual([VERSIONS_FIRST_PATCH, ORDER_AWAITS_OPERATOR_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, OWN_STEPS_FINISH_PATCH].sort());
+    expect([...NOT_YET].sort()).toEqual([VERSIONS_FIRST_PATCH, ORDER_AWAITS_OPERATOR_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, OWN_STEPS_FINISH_PATCH, OWN_UNDOS_FIRST_PATCH].sort());
   });
 
   it('resets a stuck saga to its first task; its steps find their first results, and the customer can cancel it', async () => {

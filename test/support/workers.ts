@@ -50,16 +50,24 @@ export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Pr
 }
 
 /** A checkout worker in a process of its own (test/support/worker-process.ts), for a test to SIGKILL. */
-export function startWorkerProcess(stack: TestStack, bundle: WorkflowBundle): { kill(): void } {
+export function startWorkerProcess(stack: TestStack, bundle: WorkflowBundle, opts: { crashAfterReserving?: boolean; slowCreateOrderMs?: number } = {}): { kill(): void; exited: Promise<void> } {
   const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'checkout-worker-')), 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   const root = path.resolve(__dirname, '..', '..');
   const child = spawn(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(__dirname, 'worker-process.ts')], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: stack.dbUrl, TEMPORAL_TASK_QUEUE: stack.taskQueue, WORKFLOW_BUNDLE: bundlePath },
+    env: {
+      ...process.env,
+      DATABASE_URL: stack.dbUrl,
+      TEMPORAL_TASK_QUEUE: stack.taskQueue,
+      WORKFLOW_BUNDLE: bundlePath,
+      ...(opts.crashAfterReserving && { CRASH_AFTER_RESERVING: '1' }),
+      ...(opts.slowCreateOrderMs && { SLOW_CREATE_ORDER_MS: String(opts.slowCreateOrderMs) }),
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
     // Its own process group: SIGKILL takes the node process that tsx runs, too.
     detached: true,
   });
-  return { kill: () => process.kill(-child.pid!, 'SIGKILL') };
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return { kill: () => process.kill(-child.pid!, 'SIGKILL'), exited };
 }

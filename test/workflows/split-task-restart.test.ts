@@ -1,3 +1,4 @@
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { sleep } from '../../lib/backoff';
 import { workflowTraceSinks } from '../../lib/tracing';
@@ -91,5 +92,43 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
     }
   });
 
+  it('stock reserved in a task that was lost is released when the order times out before the saga reserves again', async () => {
+    const sku = uniqueId('SKU');
+    await stack.services.inventory.upsertProduct({ sku, name: 'Lost task', price: 2500, stock: SCENARIO_STOCK });
+    const orderId = uniqueId('ord');
+    const input = SCENARIOS['happy-path'].input(orderId, sku);
+    const { handle, answered } = await startWithQueryOnFirstTask(stack, { ...input, deadlines: { ...input.deadlines, orderTtlSeconds: 3 } });
+    // The first task completes with the query's answer (and the order TTL's
+    // timer) while createOrder is still being written; the worker then
+    // finishes it, reserves the stock in the second task, and dies.
+    const doomed = startWorkerProcess(stack, slowQueries, { slowCreateOrderMs: 3000, crashAfterReserving: true });
+    await answered;
+    await doomed.exited;
+    expect(await stack.services.inventory.reservationFor(orderId)).toMatchObject({ status: 'HELD' });
+    // ...and the history does not know: it records no step at all.
+    expect(localActivitiesIn(await handle.fetchHistory())).toEqual([]);
+
+    // The TTL runs out before any worker takes the saga up again.
+    await sleep(4000);
+    const next = await startWorker(stack);
+    try {
+      expect(await finalState(handle)).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'timed_out' } });
+    } finally {
+      await next.stop();
+    }
+    expect(await stack.services.inventory.reservationFor(orderId)).toMatchObject({ status: 'RELEASED' });
+    expect(await stack.db.product.findUniqueOrThrow({ where: { sku } })).toMatchObject({ available: SCENARIO_STOCK, reserved: 0 });
+  });
+
   itLeavesTheStoresConsistent(() => stack.services);
 });
+
+/** The local activities a history records, by type. */
+function localActivitiesIn(history: Awaited<ReturnType<WorkflowHandle['fetchHistory']>>): string[] {
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type] : [];
+  });
+}

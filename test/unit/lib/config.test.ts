@@ -1,6 +1,4 @@
-import { databaseUrl, loadConfig } from '../../../lib/config';
-import { SERVICE_DEFAULTS } from '../../../services/defaults';
-import { DEFAULT_DEADLINES } from '../../../workflows/checkout-types';
+import { ConfigError, databaseUrl, loadConfig } from '../../../lib/config';
 
 // Configuration from the environment: the defaults a developer machine runs
 // on, and a refusal, naming the variable, of anything that cannot be right.
@@ -28,20 +26,31 @@ describe('loadConfig', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       natsStream: 'ORDERS',
       rateLimitPerMinute: 600,
-      production: false,
+      development: true,
       payloadKeys: undefined,
       codec: { port: 8888, authToken: undefined, corsOrigins: [] },
       metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
     });
   });
 
-  it("takes the saga's deadlines and the services' tunables from their own defaults", () => {
-    expect(config()).toMatchObject({
-      deadlines: DEFAULT_DEADLINES,
-      carrierFailureRate: SERVICE_DEFAULTS.carrierFailureRate,
-      fraudTotalLimit: SERVICE_DEFAULTS.fraudTotalLimit,
-      reservationTtlSeconds: SERVICE_DEFAULTS.reservationTtlSeconds,
-    });
+  it('leaves unset deadlines and service tunables to the workflow and the services that own their defaults', () => {
+    const set = config({ ORDER_TTL_SECONDS: '60', FRAUD_TOTAL_LIMIT: '500' });
+    // Only what is set, so that { ...DEFAULT_DEADLINES, ...config.deadlines } keeps the other defaults.
+    expect(set.deadlines).toEqual({ orderTtlSeconds: 60 });
+    expect(set.fraudTotalLimit).toBe(500);
+    expect(set.carrierFailureRate).toBeUndefined();
+    expect(set.reservationTtlSeconds).toBeUndefined();
+  });
+
+  it.each(['production', 'development', undefined])('accepts NODE_ENV=%s', (NODE_ENV) => {
+    expect(loadConfig({ NODE_ENV }).development).toBe(NODE_ENV === 'development');
+  });
+
+  // jest's own `test`, a typo or a near miss would otherwise pass for development.
+  it.each(['test', 'prod', 'dev', 'Development', ''])('refuses NODE_ENV=%p with one line that names the variable', (NODE_ENV) => {
+    expect(() => loadConfig({ NODE_ENV })).toThrow(
+      new ConfigError(`Invalid configuration: NODE_ENV: must be production or development (unset counts as production), not "${NODE_ENV}"`),
+    );
   });
 
   it('reads numbers from their strings', () => {
@@ -75,12 +84,12 @@ describe('loadConfig', () => {
     ['a rate limit of 0', { RATE_LIMIT_PER_MINUTE: '0' }, 'RATE_LIMIT_PER_MINUTE'],
     ['a stream name JetStream refuses', { NATS_STREAM: 'orders.v1' }, 'NATS_STREAM'],
   ])('refuses %s, naming the variable', (_what, env, variable) => {
-    expect(refusal(env)).toMatch(new RegExp(`^Error: Invalid configuration:\\n.*\\n\\s*→ at ${variable}$`, 's'));
+    expect(refusal(env)).toMatch(new RegExp(`^ConfigError: Invalid configuration: ${variable}: [^\\n]+$`));
   });
 
   it('names every bad variable at once', () => {
     const message = refusal({ PORT: '-1', NATS_STREAM: 'a b', FRAUD_TOTAL_LIMIT: '-5' });
-    for (const variable of ['PORT', 'NATS_STREAM', 'FRAUD_TOTAL_LIMIT']) expect(message).toContain(`at ${variable}`);
+    for (const variable of ['PORT', 'NATS_STREAM', 'FRAUD_TOTAL_LIMIT']) expect(message).toContain(`${variable}: `);
   });
 
   it('reads the database URL on its own for the migration scripts', () => {
