@@ -1,5 +1,5 @@
 // The layering, checked by dependency-cruiser (npm run lint:layers). Each rule
-// says why it exists; README.md (Layering and lint) draws the picture.
+// says why it exists; docs/architecture.md (Layering) draws the picture.
 //
 // Parsed with swc rather than the TypeScript compiler, whose JavaScript API
 // TypeScript 7 no longer has. swc does not tell type-only imports apart, so

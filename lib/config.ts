@@ -88,7 +88,7 @@ const env = z.object({
 
 /**
  * The operator token that works on a developer machine when OPERATOR_TOKEN is
- * unset. It is public (README, `npm start` prints it), so only development accepts it.
+ * unset. It is public (docs/http-api.md, `npm start` prints it), so only development accepts it.
  */
 export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
 

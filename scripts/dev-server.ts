@@ -24,7 +24,7 @@ const DEV_SERVER_IP = '127.0.0.1';
  * Server settings the application is tuned for. Eager activity dispatch lets
  * the server hand an activity to the worker that scheduled it in the answer to
  * the workflow task, skipping the activity task queue: on these machines it
- * halves a saga's latency at low load (see README, "Benchmark"). It is off by
+ * halves a saga's latency at low load (see bench/README.md, "Levers"). It is off by
  * default in the open-source server; set it in your cluster's dynamic config.
  */
 const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];

@@ -12,7 +12,7 @@ export const forward = proxyActivities<CheckoutActivities>(forwardOptions);
 
 // The order, fraud and inventory steps call our own services: short database
 // transactions. As local activities they run in the worker inside the workflow
-// task, which saves a task-queue round trip per step (see README, "Benchmark").
+// task, which saves a task-queue round trip per step (bench/README.md, "Levers").
 // The payment provider and the carrier stay regular activities: outside
 // systems, whose calls get their own timeouts, heartbeats and visible retries.
 export const local = proxyLocalActivities<CheckoutActivities>(forwardOptions);

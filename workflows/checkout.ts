@@ -63,8 +63,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       progress.currency = order.currency;
 
       // Added after the first release: sagas started before it have no fraud
-      // check in their history and must replay without one (see README,
-      // "Versioning").
+      // check in their history and must replay without one (see
+      // docs/saga-design.md, "Versioning").
       if (versions.fraudCheck()) {
         await progress.run('checkFraud', 'CHECKING_FRAUD', () =>
           own(() => ownServices.checkFraud({ customerId, total: order.total, currency: order.currency })),

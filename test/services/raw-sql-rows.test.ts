@@ -3,8 +3,8 @@ import { SHIPMENT_COLUMNS } from '../../services/shipping/shipping-service';
 import { ADDRESS } from '../support/scenarios';
 import { uniqueId, useServiceDb } from '../support/service-db';
 
-// The saga's hot paths read and write with hand-written SQL (see README, "Why
-// some things are hand-written"); the Prisma models stay the schema's source.
+// The saga's hot paths read and write with hand-written SQL (see docs/development.md,
+// "Why some things are hand-written"); the Prisma models stay the schema's source.
 // If a column is added, renamed or retyped in the schema and not in the SQL,
 // these rows stop matching what Prisma reads from the same table.
 const ctx = useServiceDb();
