@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const codec = payloadCodec(config);
   if (!codec) {
-    throw new Error('TEMPORAL_PAYLOAD_KEY is not set: there is nothing for the codec server to decrypt (see "Encrypting payloads" in README.md)');
+    throw new Error('TEMPORAL_PAYLOAD_KEY is not set: there is nothing for the codec server to decrypt (see "Encrypting payloads" in docs/operations.md)');
   }
   const authToken = codecAuthToken(config);
   const corsOrigins = config.codec.corsOrigins.length ? config.codec.corsOrigins : defaultCorsOrigins(config.temporal.uiUrl);
