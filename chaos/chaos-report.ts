@@ -46,6 +46,7 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   );
   out(`  Unexpected endings: ${r.unexpected.length}${list(r.unexpected, (u) => `${u.orderId} (${u.kind}): ${u.ending}`)}`);
   out(`  Stuck orders: ${r.stuck.length}${list(r.stuck, (s) => `${s.orderId} (${s.kind}), last seen: ${oneLine(s.lastSeen)}`)}`);
+  out(`  Sagas whose local-activity result crossed a workflow task: ${r.splitSagas}`);
   out(
     `  Sagas with failed workflow tasks: ${r.workflowTaskFailures.length}` +
       list(r.workflowTaskFailures, (w) => `${w.orderId} (${w.kind}): ${w.failures.map((f) => `${f.cause}: ${oneLine(f.message)}`).join('; ')}`),

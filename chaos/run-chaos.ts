@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import { createServices } from '../services';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } from './chaos-client';
 import { eachLimit } from '../lib/each-limit';
+import { splitTasks, workflowTasks } from '../ops/saga-history';
 import { ManagedProcess } from './managed-process';
 import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
 import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
@@ -63,6 +65,12 @@ export type ChaosReport = {
   slowestOrder: { orderId: string; kind: OrderKind; seconds: number } | null;
   /** Sagas whose history records a failed workflow task (timeouts from worker kills are not failures). */
   workflowTaskFailures: { orderId: string; kind: OrderKind; failures: TaskFailure[] }[];
+  /**
+   * Sagas in which a local activity's result crossed into the next workflow
+   * task (docs/stuck-sagas.md): the shape that stranded sagas before patch
+   * versions-first. A count above zero shows the run met it, and replayed it.
+   */
+  splitSagas: number;
   /** Every placed saga's history, replayed against the current workflow code. */
   replay: { histories: number; failed: ReplayFailure[] };
   /** Exceptions the run did not expect; caught so that the audit still runs. */
@@ -258,11 +266,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const temporal = { client: new Client({ connection, dataConverter: converter }), taskQueue: env.TEMPORAL_TASK_QUEUE! };
         const replay: ChaosReport['replay'] = { histories: 0, failed: [] };
         const taskFailures: ChaosReport['workflowTaskFailures'] = [];
+        let splitSagas = 0;
         await guarded('reading and replaying the histories', async () => {
           const byWorkflowId = new Map(placed.map((o) => [workflowIdFor(o.orderId), o]));
           const { histories, unread } = await fetchHistories(temporal.client, [...byWorkflowId.keys()]);
           for (const { workflowId, history } of histories) {
             const failures = workflowTaskFailures(history);
+            if (splitTasks(workflowTasks(history as temporal.api.history.v1.IHistory)).length > 0) splitSagas++;
             const order = byWorkflowId.get(workflowId)!;
             if (failures.length > 0) taskFailures.push({ orderId: order.orderId, kind: order.kind, failures });
             order.seconds = sagaSeconds(history) ?? undefined;
@@ -312,6 +322,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           clientFailureCounts,
           slowestOrder: slowest?.seconds ? { orderId: slowest.orderId, kind: slowest.kind, seconds: Math.round(slowest.seconds * 10) / 10 } : null,
           workflowTaskFailures: taskFailures,
+          splitSagas,
           replay,
           errors,
           violations,
