@@ -129,7 +129,14 @@ export class CheckoutClient {
       // success, even after the saga has closed and can take no more updates.
       if (current.failure?.reason === 'cancelled_by_customer') return { state: stateOf(current) };
     }
-    return this.update(orderId, (handle) => handle.executeUpdate(cancelUpdate));
+    const outcome = await this.update(orderId, (handle) => handle.executeUpdate(cancelUpdate));
+    // Refused because the saga ended: if a cancel ended it (one whose answer
+    // was lost, say), this one is answered as a repeat of it.
+    if (typeof outcome === 'object' && 'rejected' in outcome) {
+      const current = await this.read(orderId);
+      if (current && isQueryable(current) && current.failure?.reason === 'cancelled_by_customer') return { state: stateOf(current) };
+    }
+    return outcome;
   }
 
   async resolve(orderId: string, resolution: Resolution): Promise<UpdateOutcome> {
