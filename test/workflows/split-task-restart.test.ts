@@ -2,7 +2,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { Worker, type WorkflowBundle } from '@temporalio/worker';
 import { sleep } from '../../lib/backoff';
 import { workflowTraceSinks } from '../../lib/tracing';
-import { cancelUpdate } from '../../workflows';
+import { cancelUpdate, checkout } from '../../workflows';
 import { commandsByTask } from '../support/history-tasks';
 import { finalState } from '../support/run-scenario';
 import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
@@ -118,6 +118,30 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
     }
     expect(await stack.services.inventory.reservationFor(orderId)).toMatchObject({ status: 'RELEASED' });
     expect(await stack.db.product.findUniqueOrThrow({ where: { sku } })).toMatchObject({ available: SCENARIO_STOCK, reserved: 0 });
+  });
+
+  it('a cancel that comes with the first task stops the saga before it creates the order; its undos leave only fences', async () => {
+    const sku = uniqueId('SKU');
+    await stack.services.inventory.upsertProduct({ sku, name: 'Cancelled at once', price: 2500, stock: SCENARIO_STOCK });
+    const orderId = uniqueId('ord');
+    const handle = await stack.client.workflow.start(checkout, {
+      workflowId: `order-${orderId}`,
+      taskQueue: stack.taskQueue,
+      args: [SCENARIOS['happy-path'].input(orderId, sku)],
+    });
+    // No worker yet: the update waits with the first task, as under load.
+    const cancelled = handle.executeUpdate(cancelUpdate);
+    await sleep(500);
+    const worker = await startWorker(stack);
+    try {
+      await cancelled;
+      expect(await finalState(handle)).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createOrder', reason: 'cancelled_by_customer' } });
+    } finally {
+      await worker.stop();
+    }
+    expect(await stack.services.orders.orderFor(orderId)).toBeNull();
+    // The reservation's undo ran all the same (a lost task could have reserved): it left a fence, holding nothing.
+    expect(await stack.services.inventory.reservationFor(orderId)).toMatchObject({ status: 'RELEASED', items: [] });
   });
 
   itLeavesTheStoresConsistent(() => stack.services);

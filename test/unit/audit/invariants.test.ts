@@ -174,6 +174,16 @@ describe('findViolations', () => {
     ).toEqual(['orphan_record notification ghost', 'orphan_record payment ghost', 'orphan_record reservation ghost']);
   });
 
+  it('takes the fences of a saga stopped before it created its order for what they are, not orphans', () => {
+    expect(
+      violationsAfter((s) => {
+        s.reservations.push({ ...reservation('never-created', 'RELEASED', 0), items: [] });
+        s.payments.push({ ...payment('never-created', 'VOIDED', 0, []), currency: 'XXX' });
+        s.shipments.push({ ...shipment('never-created', 'CANCELLED'), trackingNumber: null });
+      }),
+    ).toEqual([]);
+  });
+
   describe("with Temporal's view of the running sagas", () => {
     const stuck = { attempt: 3, cause: 'NonDeterminismError', message: 'patch marker encountered', since: ago(120) };
 
