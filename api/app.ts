@@ -12,6 +12,8 @@ import { requestLog, tagOrder } from './request-log';
 import type { Logger } from '../lib/logger';
 import type { ApiMetrics } from '../lib/metrics';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
+import { openApiDocument } from './openapi';
+import type { OrderAccepted } from './responses';
 
 export type ApiDeps = {
   checkouts: CheckoutClient;
@@ -62,6 +64,10 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
     }
   });
 
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
   app.get('/catalog', async (_req, res) => {
     res.json(await services.inventory.catalog());
   });
@@ -99,7 +105,7 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
         runId: started.runId,
         status: 'PENDING',
         links: { self: `/orders/${orderId}`, temporalUi: uiLink(started.workflowId, started.runId) },
-      });
+      } satisfies OrderAccepted);
   });
 
   app.get('/orders/:orderId', async (req, res) => {

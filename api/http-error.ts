@@ -2,7 +2,15 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 
-export type Issue = { path: (string | number)[]; message: string };
+const issueSchema = z.object({ path: z.array(z.union([z.string(), z.int()])), message: z.string() });
+export type Issue = z.output<typeof issueSchema>;
+
+/** Every error's JSON body: what errorHandler sends. `fields` may add more (api/responses.ts documents the API's). */
+export const errorBodySchema = z.object({
+  error: z.string(),
+  issues: z.array(issueSchema).optional().meta({ description: 'The offending fields of an invalid request' }),
+});
+type ErrorBody = z.output<typeof errorBodySchema>;
 
 /** What the client gets besides the status and `error`. */
 export type HttpErrorDetails = {
@@ -50,12 +58,12 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof HttpError) {
     const { issues, fields, retryAfter } = err.details;
     if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-    res.status(err.status).json({ error: err.message, ...(issues && { issues }), ...fields });
+    res.status(err.status).json({ error: err.message, ...(issues && { issues }), ...fields } satisfies ErrorBody);
     return;
   }
   const known = typeof err?.type === 'string' ? BODY_PARSER_ERRORS[err.type] : undefined;
   if (known) {
-    res.status(known[0]).json({ error: known[1] });
+    res.status(known[0]).json({ error: known[1] } satisfies ErrorBody);
     return;
   }
   // Other http-errors from Express and body-parser (a compressed body that does
@@ -64,10 +72,10 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   // only the status's own phrase is sent.
   const status = err?.status ?? err?.statusCode;
   if (Number.isInteger(status) && status >= 400 && status < 500) {
-    res.status(status).json({ error: STATUS_CODES[status] ?? 'Bad request' });
+    res.status(status).json({ error: STATUS_CODES[status] ?? 'Bad request' } satisfies ErrorBody);
     return;
   }
   // The request's log line (api/request-log.ts) carries it, at error level, with its stack.
   res.err = err;
-  res.status(500).json({ error: 'Internal server error' });
+  res.status(500).json({ error: 'Internal server error' } satisfies ErrorBody);
 };

@@ -8,6 +8,7 @@ import { createLogger } from '../../lib/logger';
 import { dataConverter } from '../../lib/data-converter';
 import { workflowIdFor } from '../../workflows/workflow-id';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
+import { expectDocumented } from '../support/openapi';
 import { ADDRESS } from '../support/scenarios';
 import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
@@ -113,6 +114,7 @@ describe('a saga whose workflow task keeps failing', () => {
     const res = await fetch(`${api.base}/orders/${orderId}`);
 
     expect(res.status).toBe(200);
+    await expectDocumented(res, 'GET /orders/{orderId}');
     expect(await res.json()).toEqual({
       orderId,
       status: 'PENDING',
@@ -137,6 +139,7 @@ describe('a saga whose workflow task keeps failing', () => {
 
     expect(Date.now() - sent).toBeLessThan(3000);
     expect(res.status).toBe(409);
+    await expectDocumented(res, 'POST /orders/{orderId}/cancel');
     expect(res.headers.get('retry-after')).toBeNull();
     expect(await res.json()).toEqual({
       error: expect.stringMatching(/stuck.*npm run ops -- rescue/),
@@ -151,6 +154,7 @@ describe('a saga whose workflow task keeps failing', () => {
 
     expect(Date.now() - sent).toBeLessThan(3000);
     expect(res.status).toBe(409);
+    await expectDocumented(res, 'POST /orders/{orderId}/resolve');
     expect(await res.json()).toMatchObject({ error: expect.stringMatching(/stuck/), saga: { stuck: true } });
   });
 });
@@ -193,6 +197,8 @@ describe('a saga whose workflow task failed once, and no worker has retried it y
 
     expect(Date.now() - sent).toBeGreaterThanOrEqual(2 * UPDATE_WAIT_MS);
     expect(Date.now() - sent).toBeLessThan(2 * UPDATE_WAIT_MS + 5000);
+    await expectDocumented(cancelled, 'POST /orders/{orderId}/cancel');
+    await expectDocumented(resolved, 'POST /orders/{orderId}/resolve');
     for (const res of [cancelled, resolved]) {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('10');

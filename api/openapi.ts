@@ -1,0 +1,384 @@
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
+import { STEPS } from '../workflows/checkout-types';
+import { UPDATE_TIMEOUT_MS } from './checkout-client';
+import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
+import {
+  apiErrorSchema,
+  catalogItemSchema,
+  checkoutStateSchema,
+  orderAcceptedSchema,
+  orderSchema,
+  orderSummarySchema,
+  unqueryableSchema,
+} from './responses';
+
+// The OpenAPI 3.1 description served at GET /openapi.json. zod-openapi renders
+// the zod schemas the API validates with through zod's own z.toJSONSchema
+// (draft 2020-12, OpenAPI 3.1's dialect; request bodies and parameters as
+// input, responses as output), so no schema is written out twice. What is
+// written here (the routes, their statuses, headers and examples) is checked
+// against the app by test/api/openapi.test.ts.
+
+type ApiError = z.output<typeof apiErrorSchema>;
+type Examples = Record<string, { summary: string; value: unknown }>;
+
+const json = (schema: z.ZodType, examples?: Examples) => ({ 'application/json': { schema, ...(examples && { examples }) } });
+const error = (description: string, examples: Record<string, { summary: string; value: ApiError }>): ZodOpenApiResponseObject => ({
+  description,
+  content: json(apiErrorSchema, examples),
+});
+const retryAfter = z.object({
+  'Retry-After': z.int().positive().meta({ description: 'Seconds to wait before trying again' }),
+});
+
+const ORDER_ID = 'ord_5d41402abc4b2a76b9719d911017c592';
+const orderId = orderIdSchema.meta({ description: 'From the 202 of POST /orders', param: { example: ORDER_ID } });
+const orderPath = z.object({ orderId });
+
+const stuckSaga: z.output<typeof unqueryableSchema> = {
+  queryable: false,
+  stuck: true,
+  attempt: 3,
+  cause: 'non_deterministic_error',
+  message: '[TMPRL1100] Nondeterminism error: …',
+  since: '2026-01-01T12:00:00.000Z',
+};
+
+// Responses several operations give, each a component they refer to.
+const tooManyRequests: ZodOpenApiResponseObject = {
+  id: 'TooManyRequests',
+  description: 'More requests from this client IP in a minute than RATE_LIMIT_PER_MINUTE allows',
+  headers: retryAfter.extend({
+    RateLimit: z.string().meta({ description: 'IETF draft-8, like RateLimit-Policy; both are on every rate-limited response' }),
+    'RateLimit-Policy': z.string(),
+  }),
+  content: json(apiErrorSchema, {
+    tooMany: { summary: 'Rate limited', value: { error: "Too many requests: at most 600 a minute; retry after the Retry-After header's seconds" } },
+  }),
+};
+const temporalUnavailable: ZodOpenApiResponseObject = {
+  id: 'TemporalUnavailable',
+  description: 'Temporal, or every worker, is out of reach: an outage, worth trying again after Retry-After',
+  headers: retryAfter,
+  content: json(apiErrorSchema, { unavailable: { summary: 'Temporal unavailable', value: { error: 'Temporal is unavailable; try again later' } } }),
+};
+const orderNotFound: ZodOpenApiResponseObject = {
+  id: 'OrderNotFound',
+  description: 'No such order (an id that is not a valid order id is none either)',
+  content: json(apiErrorSchema, { notFound: { summary: 'Unknown order', value: { error: 'Order not found' } } }),
+};
+
+// A JSON body: these come before it is parsed.
+const bodyErrors = {
+  413: error('A body over the size limit (BODY_LIMIT in api/app.ts)', { tooLarge: { summary: 'Too large', value: { error: 'Request body too large' } } }),
+  415: error('Not application/json', { notJson: { summary: 'Wrong Content-Type', value: { error: 'Content-Type must be application/json' } } }),
+};
+
+const operator = {
+  security: [{ operatorToken: [] }],
+  401: {
+    description: 'No usable bearer token',
+    headers: z.object({ 'WWW-Authenticate': z.string().meta({ header: { example: 'Bearer realm="operator"' } }) }),
+    content: json(apiErrorSchema, {
+      noToken: { summary: 'No token', value: { error: 'Operator endpoints require Authorization: Bearer <OPERATOR_TOKEN>' } },
+    }),
+  },
+  403: error('A bearer token that is not OPERATOR_TOKEN', { wrongToken: { summary: 'Wrong token', value: { error: 'Invalid operator token' } } }),
+};
+
+/** Both updates answer this way when the saga cannot take them (see cannotUpdate in api/app.ts). */
+const updateRefused = {
+  409: {
+    stuck: {
+      summary: 'The saga is stuck: an operator must rescue it',
+      value: {
+        error: `The saga of order ${ORDER_ID} is stuck: its workflow task is on attempt 3 (first failure: non_deterministic_error). An operator must rescue it with \`npm run ops -- rescue\`.`,
+        saga: stuckSaga,
+      },
+    },
+  },
+  503: {
+    recovering: {
+      summary: 'The saga is recovering: try again later',
+      value: {
+        error: `The saga of order ${ORDER_ID} is recovering: its workflow task is being retried (after: timed_out); try again later`,
+        saga: { ...stuckSaga, stuck: false, attempt: 2, cause: 'timed_out', message: 'Workflow task timed out' },
+      },
+    },
+    noAnswer: {
+      summary: `No answer within ${UPDATE_TIMEOUT_MS / 1000} s`,
+      value: {
+        error: `The saga of order ${ORDER_ID} did not answer within ${UPDATE_TIMEOUT_MS / 1000} s; the request may still take effect, so read the order before sending it again`,
+      },
+    },
+    unavailable: { summary: 'Temporal unavailable', value: { error: 'Temporal is unavailable; try again later' } },
+  },
+} satisfies Record<number, Record<string, { summary: string; value: ApiError }>>;
+
+// What GET /orders/{orderId} answers, as a real run of the README's order did.
+const RUN_ID = '01a22db0-6b16-7ce9-955f-1c498b123784';
+const links = {
+  self: `/orders/${ORDER_ID}`,
+  temporalUi: `http://127.0.0.1:8233/namespaces/default/workflows/order-${ORDER_ID}/${RUN_ID}/history`,
+};
+const payment = {
+  paymentId: 'fec0f072-044e-48cf-9179-cc3d5633ff0c',
+  orderId: ORDER_ID,
+  status: 'CAPTURED',
+  amount: 12900,
+  currency: 'USD',
+  declineCode: null,
+  expiresAt: '2026-01-01T12:10:00.000Z',
+};
+const reservation = { orderId: ORDER_ID, status: 'COMMITTED', items: [{ sku: 'KB-001', quantity: 1 }], expiresAt: '2026-01-01T13:00:00.000Z' };
+const orderExamples: Examples = {
+  completed: {
+    summary: 'Completed: the saga and the services agree',
+    value: {
+      orderId: ORDER_ID,
+      status: 'COMPLETED',
+      total: 12900,
+      currency: 'USD',
+      steps: STEPS.map((name) => ({ name, status: 'completed', attempts: 1 })),
+      trackingNumber: 'TRKDA086F999693',
+      saga: { queryable: true },
+      services: {
+        payment,
+        inventory: reservation,
+        shipment: { orderId: ORDER_ID, status: 'CREATED', trackingNumber: 'TRKDA086F999693', carrier: 'FAKE-EXPRESS' },
+        notifications: [
+          {
+            eventId: '9b2e4f1a-5c3d-4e8f-a1b2-c3d4e5f60718',
+            channel: 'email',
+            to: 'cust_1@example.com',
+            subject: `Your order ${ORDER_ID} is confirmed`,
+            body: '…',
+            sentAt: '2026-01-01T12:00:02.000Z',
+          },
+        ],
+      },
+      links,
+    },
+  },
+  unqueryable: {
+    summary: 'A saga Temporal will not query: the last status it recorded, no steps, and why',
+    value: {
+      orderId: ORDER_ID,
+      status: 'CREATING_SHIPMENT',
+      steps: [],
+      saga: stuckSaga,
+      services: { payment: { ...payment, status: 'AUTHORIZED' }, inventory: { ...reservation, status: 'HELD' }, shipment: null, notifications: [] },
+      links,
+    },
+  },
+};
+
+const README_ORDER = {
+  customerId: 'cust_1',
+  items: [{ sku: 'KB-001', quantity: 1 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+};
+
+export const paths = {
+  '/healthz': {
+    get: {
+      operationId: 'health',
+      summary: 'Whether PostgreSQL and Temporal answer (not rate limited)',
+      responses: {
+        200: { description: 'Both answer', content: json(z.object({ status: z.literal('ok') })) },
+        503: { description: 'One of them does not', content: json(z.object({ status: z.literal('unavailable') })) },
+      },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      operationId: 'openApi',
+      summary: 'This description',
+      responses: { 200: { description: 'This document', content: json(z.looseObject({ openapi: z.literal('3.1.0') })) }, 429: tooManyRequests },
+    },
+  },
+  '/catalog': {
+    get: {
+      operationId: 'catalog',
+      summary: 'Every SKU with its price and stock',
+      responses: { 200: { description: 'By SKU', content: json(z.array(catalogItemSchema)) }, 429: tooManyRequests },
+    },
+  },
+  '/orders': {
+    post: {
+      operationId: 'placeOrder',
+      summary: 'Starts the checkout saga for an order',
+      description:
+        'Validation is strict: unknown fields are refused, SKUs must be unique and in the catalog, the payment is a `tok_…` token (never card data). An invalid order starts nothing and writes nothing.',
+      requestParams: {
+        header: z.object({
+          'Idempotency-Key': idempotencyKeySchema.optional().meta({
+            description: 'Sending the same request again with the same key replays its 202 and starts no second saga',
+            param: { example: 'checkout-7f3a9c21' },
+          }),
+        }),
+      },
+      requestBody: {
+        required: true,
+        content: json(orderRequestSchema, { quickStart: { summary: "The README's quick start: one keyboard, paid with a test card", value: README_ORDER } }),
+      },
+      responses: {
+        202: {
+          description: 'The saga has started; follow it at Location',
+          headers: z.object({
+            Location: z.string().meta({ header: { example: `/orders/${ORDER_ID}` } }),
+            'Idempotent-Replayed': z.literal('true').optional().meta({ description: "Only on a replay: this key's saga had already started" }),
+          }),
+          content: json(orderAcceptedSchema, {
+            accepted: { summary: 'Started', value: { orderId: ORDER_ID, workflowId: `order-${ORDER_ID}`, runId: RUN_ID, status: 'PENDING', links } },
+          }),
+        },
+        400: error('An invalid body, malformed JSON or an invalid Idempotency-Key', {
+          invalidBody: {
+            summary: 'A zero quantity and an unknown field',
+            value: {
+              error: 'Invalid request body',
+              issues: [
+                { path: ['items', 0, 'quantity'], message: 'quantity must be positive' },
+                { path: [], message: 'Unrecognized key: "coupon"' },
+              ],
+            },
+          },
+          cardNumber: {
+            summary: 'A card number instead of a token',
+            value: {
+              error: 'Invalid request body',
+              issues: [
+                { path: ['payment', 'token'], message: 'a payment token such as tok_visa' },
+                { path: ['payment', 'token'], message: "looks like a card number: send the payment provider's token, never card data" },
+              ],
+            },
+          },
+          malformed: { summary: 'Not JSON', value: { error: 'Malformed JSON body' } },
+          badKey: {
+            summary: 'An Idempotency-Key with a space',
+            value: { error: 'Invalid Idempotency-Key header', issues: [{ path: [], message: 'printable ASCII without spaces' }] },
+          },
+        }),
+        ...bodyErrors,
+        422: error('A SKU the catalog does not know, or an Idempotency-Key already used with another body', {
+          unknownSku: {
+            summary: 'Unknown SKU',
+            value: { error: 'Unknown SKU: NOPE-999', issues: [{ path: ['items', 0, 'sku'], message: 'unknown SKU' }] },
+          },
+          keyReused: { summary: 'Key reused', value: { error: 'Idempotency-Key was already used with a different request body' } },
+        }),
+        429: tooManyRequests,
+        503: temporalUnavailable,
+      },
+    },
+    get: {
+      operationId: 'listOrders',
+      summary: 'Orders by status and customer, from the saga search attributes (at most 100; operators only)',
+      security: operator.security,
+      requestParams: {
+        query: listQuerySchema.extend({
+          status: listQuerySchema.shape.status.meta({ param: { example: 'FAILED_NEEDS_MANUAL' } }),
+          customerId: listQuerySchema.shape.customerId.meta({ param: { example: 'cust_1' } }),
+        }),
+      },
+      responses: {
+        200: { description: 'The orders that match', content: json(z.array(orderSummarySchema)) },
+        400: error('An unknown status, an invalid customerId or another parameter', {
+          unknownStatus: {
+            summary: 'Unknown status',
+            value: { error: 'Invalid query', issues: [{ path: ['status'], message: 'Invalid option: expected one of "PENDING"|"CHECKING_FRAUD"|…' }] },
+          },
+        }),
+        401: operator[401],
+        403: operator[403],
+        429: tooManyRequests,
+        503: temporalUnavailable,
+      },
+    },
+  },
+  '/orders/{orderId}': {
+    get: {
+      operationId: 'getOrder',
+      summary: "The saga's state, and what each service stored for the order",
+      requestParams: { path: orderPath },
+      responses: {
+        200: {
+          description:
+            "Also when Temporal refuses to query the saga (its workflow task keeps failing): then `saga.queryable` is false, `status` is the last one it recorded, `steps` is empty, and what only the saga knows is absent. Before that, a query waits for a worker, and is a 503 after Temporal's query timeout if none runs it.",
+          content: json(orderSchema, orderExamples),
+        },
+        404: orderNotFound,
+        429: tooManyRequests,
+        503: temporalUnavailable,
+      },
+    },
+  },
+  '/orders/{orderId}/cancel': {
+    post: {
+      operationId: 'cancelOrder',
+      summary: 'Cancels the order: the saga compensates what it did (no body)',
+      requestParams: { path: orderPath },
+      responses: {
+        202: { description: 'The state; compensation goes on in the saga. Cancelling a cancelled order again is a 202 too', content: json(checkoutStateSchema) },
+        404: orderNotFound,
+        409: error('The order has shipped or has ended, or its saga is stuck', {
+          shipped: { summary: 'Shipped', value: { error: `Order ${ORDER_ID} has shipped and can no longer be cancelled` } },
+          ended: { summary: 'Ended', value: { error: `Order ${ORDER_ID} is already COMPLETED` } },
+          ...updateRefused[409],
+        }),
+        429: tooManyRequests,
+        503: { ...error('The saga is recovering or did not answer in time, or Temporal is out of reach', updateRefused[503]), headers: retryAfter },
+      },
+    },
+  },
+  '/orders/{orderId}/resolve': {
+    post: {
+      operationId: 'resolveOrder',
+      summary: "An operator's decision on a FAILED_NEEDS_MANUAL order (operators only)",
+      security: operator.security,
+      requestParams: { path: orderPath },
+      requestBody: {
+        required: true,
+        content: json(resolveRequestSchema, {
+          retry: { summary: 'Try the refused compensations again', value: { action: 'retry', note: 'provider was down' } },
+          markResolved: { summary: 'Close the case: settled outside the system', value: { action: 'mark-resolved', note: 'voided by phone, ticket 7' } },
+        }),
+      },
+      responses: {
+        200: { description: 'The state after the decision played out', content: json(checkoutStateSchema) },
+        400: error('An invalid body or malformed JSON', {
+          unknownAction: {
+            summary: 'Unknown action',
+            value: { error: 'Invalid request body', issues: [{ path: ['action'], message: 'Invalid option: expected one of "retry"|"mark-resolved"' }] },
+          },
+        }),
+        401: operator[401],
+        403: operator[403],
+        404: orderNotFound,
+        409: error('The order is not FAILED_NEEDS_MANUAL, or its saga is stuck', {
+          notWaiting: { summary: 'Nothing to resolve', value: { error: `Order ${ORDER_ID} is COMPLETED; only FAILED_NEEDS_MANUAL orders can be resolved` } },
+          ...updateRefused[409],
+        }),
+        ...bodyErrors,
+        429: tooManyRequests,
+        503: { ...error('As for cancel', updateRefused[503]), headers: retryAfter },
+      },
+    },
+  },
+} satisfies ZodOpenApiPathsObject;
+
+export const openApiDocument = createDocument({
+  openapi: '3.1.0',
+  info: {
+    title: 'checkout-saga',
+    version: '0.1.0',
+    description: 'A checkout saga on Temporal. Every error, a 500 included, is JSON: `{error, issues?, saga?}`. Prices and totals are in cents.',
+  },
+  paths,
+  components: {
+    securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' } },
+  },
+});

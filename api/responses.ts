@@ -1,0 +1,165 @@
+import { z } from 'zod';
+import type { CatalogItem, ReservationView } from '../services/inventory/inventory-service';
+import type { NotificationView } from '../services/notification/notification-service';
+import type { PaymentView } from '../services/payment/payment-service';
+import type { ShipmentView } from '../services/shipping/shipping-service';
+import { CHECKOUT_STATUSES, STEPS, type CheckoutState } from '../workflows/checkout-types';
+import type { OrderSummary, Unqueryable } from './checkout-client';
+import { errorBodySchema } from './http-error';
+import { resolveRequestSchema } from './order-request';
+
+// What the API sends, as JSON: the schemas api/openapi.ts documents. Responses
+// are not parsed with them at run time (a shape that drifted would turn into a
+// 500 for the customer); the types at the bottom of this file tie them to the
+// code that builds the responses, and test/api/openapi.test.ts checks real ones.
+
+const isoDateTime = z.iso.datetime();
+const count = z.int().nonnegative();
+const links = z.object({
+  self: z.string().meta({ description: 'This order in the API' }),
+  temporalUi: z.url().meta({ description: "The saga's event history in the Temporal Web UI" }),
+});
+
+export const orderAcceptedSchema = z
+  .object({
+    orderId: z.string(),
+    workflowId: z.string(),
+    runId: z.string(),
+    status: z.literal('PENDING'),
+    links,
+  })
+  .meta({ id: 'OrderAccepted', description: 'The saga has started (or, for a replayed Idempotency-Key, had started): read the order to follow it' });
+export type OrderAccepted = z.output<typeof orderAcceptedSchema>;
+
+const stepState = z.object({
+  name: z.enum(STEPS),
+  status: z.enum(['pending', 'skipped', 'running', 'completed', 'failed', 'compensating', 'compensated', 'compensation_failed']),
+  attempts: count,
+});
+const failure = z.object({
+  step: z.enum(STEPS),
+  reason: z.string().meta({ description: 'Machine-readable, e.g. `out_of_stock`' }),
+  message: z.string(),
+});
+
+export const checkoutStateSchema = z
+  .object({
+    orderId: z.string(),
+    status: z.enum(CHECKOUT_STATUSES),
+    total: count.nullable().meta({ description: 'In cents; null until the order is priced' }),
+    currency: z.string(),
+    steps: z.array(stepState),
+    failure: failure.optional().meta({ description: 'Why the saga did not complete' }),
+    failedCompensations: z.array(failure).optional().meta({ description: 'Compensations refused for good: they wait for an operator' }),
+    resolutions: z.array(resolveRequestSchema.extend({ at: isoDateTime })).optional(),
+    trackingNumber: z.string().nullable().optional(),
+  })
+  .meta({ id: 'CheckoutState', description: "The saga's own state, from its status query (or its result, once closed)" });
+
+export const unqueryableSchema = z
+  .object({
+    queryable: z.literal(false),
+    stuck: z.boolean().meta({ description: 'It will not recover by itself: an operator must rescue it (`npm run ops -- rescue`)' }),
+    attempt: count.meta({ description: "The pending workflow task's attempt" }),
+    cause: z.string().meta({ description: '`non_deterministic_error`, `workflow_worker_unhandled_failure`, `timed_out`, …' }),
+    message: z.string(),
+    since: isoDateTime.nullable().meta({ description: 'When the failure that started the retries happened' }),
+  })
+  .meta({ id: 'UnqueryableSaga', description: "Why Temporal refuses the saga's queries and updates: its workflow task keeps failing" });
+
+/** Every error body of the checkout API: http-error.ts's, and `saga` when the saga cannot take an update. */
+export const apiErrorSchema = errorBodySchema.extend({ saga: unqueryableSchema.optional() }).meta({ id: 'Error' });
+
+const payment = z.object({
+  paymentId: z.string(),
+  orderId: z.string(),
+  status: z.enum(['AUTHORIZED', 'CAPTURED', 'VOIDED', 'REFUNDED', 'DECLINED']),
+  amount: count.meta({ description: 'In cents' }),
+  currency: z.string(),
+  declineCode: z.string().nullable(),
+  expiresAt: isoDateTime.nullable(),
+});
+const reservation = z.object({
+  orderId: z.string(),
+  status: z.enum(['HELD', 'COMMITTED', 'RELEASED', 'EXPIRED']),
+  items: z.array(z.object({ sku: z.string(), quantity: count })),
+  expiresAt: isoDateTime.nullable(),
+});
+const shipment = z.object({
+  orderId: z.string(),
+  status: z.enum(['CREATED', 'CANCELLED']),
+  trackingNumber: z.string().nullable(),
+  carrier: z.string().nullable(),
+});
+const notification = z.object({
+  eventId: z.string(),
+  channel: z.string(),
+  to: z.string(),
+  subject: z.string(),
+  body: z.string(),
+  sentAt: isoDateTime,
+});
+const services = z
+  .object({
+    payment: payment.nullable(),
+    inventory: reservation.nullable(),
+    shipment: shipment.nullable(),
+    notifications: z.array(notification),
+  })
+  .meta({ description: "What each service's own store holds for the order: it should agree with the saga's view" });
+
+export const orderSchema = z
+  .union([
+    checkoutStateSchema.extend({ saga: z.object({ queryable: z.literal(true) }), services, links }),
+    z.object({
+      orderId: z.string(),
+      status: z.string().meta({ description: 'The last status the saga recorded (its OrderStatus search attribute)' }),
+      steps: z.array(stepState).max(0).meta({ description: "Always empty: the steps live in the saga's state, which only its query reads" }),
+      saga: unqueryableSchema,
+      services,
+      links,
+    }),
+  ])
+  .meta({
+    id: 'Order',
+    description:
+      "The saga's state, each service's view and links. `saga.queryable` says where the rest came from: the saga itself, or, when Temporal refuses to query it, only the last status it recorded",
+  });
+
+export const orderSummarySchema = z
+  .object({
+    orderId: z.string(),
+    workflowId: z.string(),
+    status: z.string().meta({ description: "The saga's OrderStatus search attribute, or the workflow's execution status if it has none" }),
+    customerId: z.string().nullable(),
+    startedAt: isoDateTime,
+    closedAt: isoDateTime.nullable(),
+  })
+  .meta({ id: 'OrderSummary' });
+
+export const catalogItemSchema = z
+  .object({
+    sku: z.string(),
+    name: z.string(),
+    price: count.meta({ description: 'In cents' }),
+    available: count,
+    reserved: count,
+  })
+  .meta({ id: 'CatalogItem' });
+
+// The shapes above are written by hand; the types of what the routes send live
+// with the code that builds it. Each line fails to compile when the two part.
+type Json<T> = T extends Date ? string : T extends object ? { [K in keyof T]: Json<T[K]> } : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+// Exported only so that no linter takes it for dead code: it is checked, never used.
+export type ResponseTypesAgree = [
+  Assert<Same<z.output<typeof checkoutStateSchema>, CheckoutState>>,
+  Assert<Same<z.output<typeof unqueryableSchema>, Unqueryable>>,
+  Assert<Same<z.output<typeof payment>, Json<PaymentView>>>,
+  Assert<Same<z.output<typeof reservation>, Json<ReservationView>>>,
+  Assert<Same<z.output<typeof shipment>, ShipmentView>>,
+  Assert<Same<z.output<typeof notification>, NotificationView>>,
+  Assert<Same<z.output<typeof orderSummarySchema>, Json<OrderSummary>>>,
+  Assert<Same<z.output<typeof catalogItemSchema>, CatalogItem>>,
+];
