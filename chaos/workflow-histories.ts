@@ -1,5 +1,6 @@
 import type { Client, HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { workflowTraceSinks } from '../lib/tracing';
@@ -45,7 +46,7 @@ export function sagaSeconds(history: HistoryAndWorkflowId['history']): number | 
   const events = (history as temporal.api.history.v1.IHistory).events ?? [];
   const last = events.at(-1);
   const closed = last?.eventType && CLOSE_EVENTS.has(last.eventType);
-  return closed ? (millis(last.eventTime) - millis(events[0]?.eventTime)) / 1000 : null;
+  return closed ? (tsToMs(last.eventTime) - tsToMs(events[0]?.eventTime)) / 1000 : null;
 }
 
 const { EventType } = temporal.api.enums.v1;
@@ -56,7 +57,6 @@ const CLOSE_EVENTS = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
 ]);
-const millis = (t: temporal.api.history.v1.IHistoryEvent['eventTime']) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
 
 /**
  * Replays the histories against the current workflow code, bundled as the

@@ -1,4 +1,5 @@
 import { isGrpcServiceError, ServiceError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { optionalTsToDate } from '@temporalio/common/lib/time';
 import { google, temporal } from '@temporalio/proto';
 
 const { EventType, WorkflowTaskFailedCause } = temporal.api.enums.v1;
@@ -96,7 +97,7 @@ async function lastTaskFailure(
       nextPageToken,
     });
     for (const event of page.history?.events ?? []) {
-      const at = event.eventTime ? new Date(Number(event.eventTime.seconds) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6)) : null;
+      const at = optionalTsToDate(event.eventTime) ?? null;
       if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) return null;
       if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) return { cause: 'timed_out', message: 'The workflow task timed out', at };
       const failure = taskFailureOf(event);
