@@ -7,8 +7,12 @@ import type {
   StepName,
   StepState,
   StepStatus,
+  TimerName,
+  TimerState,
+  UndoState,
+  UndoStatus,
 } from './checkout-types';
-import { STEPS, TERMINAL_STATUSES } from './checkout-types';
+import { STEPS, TERMINAL_STATUSES, UNDO_OF } from './checkout-types';
 
 /** A change of the saga's status, with the failure that caused it, if any. */
 export type StatusChange = { from: CheckoutStatus; status: CheckoutStatus; failure?: CheckoutFailure };
@@ -28,10 +32,13 @@ export class CheckoutProgress {
   trackingNumber?: string | null;
   private readonly resolutions: (Resolution & { at: string })[] = [];
   private readonly steps: StepState[] = STEPS.map((name) => ({ name, status: 'pending', attempts: 0 }));
+  private readonly timers = new Map<TimerName, TimerState>();
 
   constructor(
     readonly orderId: string,
     private readonly onStatusChange: (change: StatusChange) => void,
+    /** The compensation stack, read at each snapshot (workflows/compensations.ts). */
+    private readonly undos?: { view(): { key: StepName; status: UndoStatus }[] },
   ) {}
 
   get status(): CheckoutStatus {
@@ -78,6 +85,21 @@ export class CheckoutProgress {
     else if (status === 'compensating' || status === 'completed') this.mark(name, 'compensated');
   }
 
+  /**
+   * A deadline the saga now runs against, or its new end (a renewed payment
+   * hold). Reported only: the timers themselves are the workflow's and the
+   * activities' own, so this adds no command to the history.
+   */
+  startTimer(name: TimerName, endsAt: Date | string | number): void {
+    this.timers.set(name, { name, endsAt: new Date(endsAt).toISOString(), status: 'running' });
+  }
+
+  /** A deadline that no longer matters (`stopped`), or the one that stopped the saga (`expired`). */
+  stopTimer(name: TimerName, status: 'stopped' | 'expired' = 'stopped'): void {
+    const timer = this.timers.get(name);
+    if (timer?.status === 'running') timer.status = status;
+  }
+
   resolved(resolution: Resolution, at: Date): void {
     this.resolutions.push({ ...resolution, at: at.toISOString() });
   }
@@ -102,6 +124,8 @@ export class CheckoutProgress {
       ...(this.failedCompensations && { failedCompensations: this.failedCompensations }),
       ...(this.resolutions.length > 0 && { resolutions: [...this.resolutions] }),
       ...(this.trackingNumber !== undefined && { trackingNumber: this.trackingNumber }),
+      ...(this.timers.size > 0 && { timers: [...this.timers.values()].map((t) => ({ ...t })) }),
+      ...(this.undos && { compensations: this.undos.view().map(undoState) }),
     };
   }
 
@@ -114,6 +138,10 @@ export class CheckoutProgress {
   private step(name: StepName): StepState {
     return this.steps.find((s) => s.name === name)!;
   }
+}
+
+function undoState({ key, status }: { key: StepName; status: UndoStatus }): UndoState {
+  return { step: key, undo: UNDO_OF[key as keyof typeof UNDO_OF] ?? key, status };
 }
 
 /** Activities attach `{attempt}` to their failures' details; see activities/to-temporal.ts. */

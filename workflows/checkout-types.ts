@@ -65,6 +65,17 @@ export type FailedCompensation = CheckoutFailure;
 
 export type Resolution = { action: 'retry' | 'mark-resolved'; note: string };
 
+/** The saga's deadlines, as the status query shows them (see docs/saga-design.md, "Timers and deadlines"). */
+export type TimerName = 'orderTtl' | 'shippingSla' | 'paymentHold';
+/** `stopped`: what it guarded is over (shipped, captured, rolled back); `expired`: it ran out and stopped the saga. */
+export type TimerState = { name: TimerName; endsAt: string; status: 'running' | 'stopped' | 'expired' };
+
+/** The activity that undoes each step that has an undo on the compensation stack. */
+export const UNDO_OF = { reserveInventory: 'releaseInventory', authorizePayment: 'reversePayment', createShipment: 'cancelShipment' } as const;
+export type UndoStatus = 'registered' | 'undoing' | 'undone' | 'failed';
+/** An entry of the compensation stack, in the order it was pushed. */
+export type UndoState = { step: StepName; undo: string; status: UndoStatus };
+
 export type CheckoutState = {
   orderId: string;
   status: CheckoutStatus;
@@ -75,6 +86,9 @@ export type CheckoutState = {
   failedCompensations?: FailedCompensation[];
   resolutions?: (Resolution & { at: string })[];
   trackingNumber?: string | null;
+  /** Absent from the answers of sagas whose worker predates them. */
+  timers?: TimerState[];
+  compensations?: UndoState[];
 };
 
 /** Every activity result says on which attempt it succeeded, for the status query. */

@@ -28,8 +28,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   // before that change ran them as regular ones, and must replay that way.
   const ownServices = versions.localSteps ? local : forward;
   const carrier = carrierWithin(deadlines.shippingSlaSeconds);
-  const progress = new CheckoutProgress(orderId, recordStatus);
   const compensations = new Compensations<StepName>();
+  const progress = new CheckoutProgress(orderId, recordStatus, compensations);
   // What undoes each step. Each is safe for a step that never ran: the
   // service then writes a tombstone, which also fences off a late call.
   const undoOf = {
@@ -47,6 +47,9 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const forwardSteps = new ForwardSteps(progress);
   const operator = new ManualResolution(progress);
   forwardSteps.startOrderTtl(deadlines.orderTtlSeconds);
+  // The deadlines are also reported by the status query, which is all these
+  // startTimer() and stopTimer() calls do: they add no command to the history.
+  progress.startTimer('orderTtl', Date.now() + deadlines.orderTtlSeconds * 1000);
   const own = <T>(step: () => Promise<T>) => forwardSteps.own(step, versions.ownStepsFinish);
 
   // Our own steps run inside workflow tasks, and a task that is lost (its
@@ -90,20 +93,31 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         }),
       );
 
+      if (authorization.expiresAt) progress.startTimer('paymentHold', authorization.expiresAt);
+
       compensations.add('createShipment', undoOf.createShipment);
       const hold = { holdSeconds: deadlines.paymentHoldSeconds, expiresAt: authorization.expiresAt };
       const renewHold = (n: number) => forward.renewPaymentHold({ orderId, key: key(`renewPaymentHold-${n}`) });
-      const shipment = await whileRenewingHold(hold, renewHold, () =>
-        progress.run('createShipment', 'CREATING_SHIPMENT', () =>
-          carrier.createShipment({ orderId, key: key('createShipment'), address: input.shippingAddress }),
-        ),
+      const shipment = await whileRenewingHold(
+        hold,
+        renewHold,
+        () => {
+          progress.startTimer('shippingSla', Date.now() + deadlines.shippingSlaSeconds * 1000);
+          return progress.run('createShipment', 'CREATING_SHIPMENT', () =>
+            carrier.createShipment({ orderId, key: key('createShipment'), address: input.shippingAddress }),
+          );
+        },
+        (expiresAt) => progress.startTimer('paymentHold', expiresAt),
       );
       forwardSteps.markShipped();
+      progress.stopTimer('shippingSla');
+      progress.stopTimer('orderTtl');
       progress.trackingNumber = shipment.trackingNumber;
 
       await progress.run('capturePayment', 'CAPTURING_PAYMENT', () =>
         forward.capturePayment({ orderId, key: key('capturePayment') }),
       );
+      progress.stopTimer('paymentHold');
       await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
         await ownServices.commitInventory({ orderId, key: key('commitInventory') });
         return ownServices.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
@@ -118,6 +132,10 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     forwardSteps.stopOrderTtl();
     const { failure, unexpected } = describeFailure(progress.currentStep, err, forwardSteps.stopReason);
     progress.failure = failure;
+    progress.stopTimer('orderTtl', failure.reason === 'timed_out' ? 'expired' : 'stopped');
+    progress.stopTimer('shippingSla', failure.reason === 'shipping_timeout' ? 'expired' : 'stopped');
+    // The undo voids the hold, or the capture found it expired: either way it no longer counts down.
+    progress.stopTimer('paymentHold');
     if (failure.reason === 'fenced' && versions.undoAllWhenFenced) {
       // A service says this saga was compensated already: an earlier run of it
       // (one that a reset replaced, see ops/rescue.ts) got further and rolled

@@ -1,4 +1,6 @@
-type Compensation<K> = { key: K; undo: () => Promise<unknown> };
+import type { UndoStatus } from './checkout-types';
+
+type Compensation<K> = { key: K; undo: () => Promise<unknown>; status: UndoStatus };
 export type FailedUndo<K> = { key: K; error: unknown };
 
 /**
@@ -8,9 +10,18 @@ export type FailedUndo<K> = { key: K; error: unknown };
  */
 export class Compensations<K extends string> {
   private stack: Compensation<K>[] = [];
+  /** Every compensation ever pushed, undone or not, for the status query. */
+  private readonly pushed: Compensation<K>[] = [];
 
   add(key: K, undo: () => Promise<unknown>): void {
-    this.stack.push({ key, undo });
+    const compensation: Compensation<K> = { key, undo, status: 'registered' };
+    this.stack.push(compensation);
+    this.pushed.push(compensation);
+  }
+
+  /** What was pushed, in that order, and how far each undo got. */
+  view(): { key: K; status: UndoStatus }[] {
+    return this.pushed.map(({ key, status }) => ({ key, status }));
   }
 
   /**
@@ -20,18 +31,21 @@ export class Compensations<K extends string> {
    * interrupt it; this class needs no workflow, so a unit test can drive it.
    */
   async runAll(hooks: { before?(key: K): void; after?(key: K, error?: unknown): void } = {}): Promise<FailedUndo<K>[]> {
-    const failed: (Compensation<K> & { error: unknown })[] = [];
+    const failed: { compensation: Compensation<K>; error: unknown }[] = [];
     for (const compensation of [...this.stack].reverse()) {
       hooks.before?.(compensation.key);
+      compensation.status = 'undoing';
       try {
         await compensation.undo();
+        compensation.status = 'undone';
         hooks.after?.(compensation.key);
       } catch (error) {
-        failed.push({ ...compensation, error });
+        compensation.status = 'failed';
+        failed.push({ compensation, error });
         hooks.after?.(compensation.key, error);
       }
     }
-    this.stack = [...failed].reverse().map(({ key, undo }) => ({ key, undo }));
-    return failed.map(({ key, error }) => ({ key, error }));
+    this.stack = failed.map(({ compensation }) => compensation).reverse();
+    return failed.map(({ compensation, error }) => ({ key: compensation.key, error }));
   }
 }

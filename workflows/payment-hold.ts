@@ -13,6 +13,8 @@ export async function whileRenewingHold<T>(
   hold: Hold & { holdSeconds: number },
   renew: (n: number) => Promise<Hold>,
   work: () => Promise<T>,
+  /** Told each new expiry, for the status query. Called in line: an extra await here would reorder the saga's commands. */
+  onRenewed: (expiresAt: Date) => void = () => undefined,
 ): Promise<T> {
   const halfHoldMs = hold.holdSeconds * 500;
   const renewals = new CancellationScope();
@@ -23,6 +25,7 @@ export async function whileRenewingHold<T>(
         await sleep(Math.max(expiresAt - halfHoldMs - Date.now(), 1));
         const renewed = await renew(n);
         expiresAt = new Date(renewed.expiresAt ?? Date.now()).getTime();
+        onRenewed(new Date(expiresAt));
       }
     })
     // Cancelled when the shipment exists; a failed renewal is left to the capture.

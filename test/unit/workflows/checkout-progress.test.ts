@@ -163,4 +163,28 @@ describe('CheckoutProgress', () => {
     expect(before.steps[0].status).toBe('pending');
     expect(before).not.toHaveProperty('resolutions');
   });
+
+  it('reports the deadlines it is told of, running until stopped or expired', () => {
+    const { progress: p } = progress();
+    p.startTimer('orderTtl', Date.parse('2026-11-30T12:15:00Z'));
+    p.startTimer('paymentHold', '2026-11-30T12:10:00.000Z');
+    // A renewed hold: the same timer with a later end.
+    p.startTimer('paymentHold', new Date('2026-11-30T12:20:00Z'));
+    p.stopTimer('orderTtl', 'expired');
+    p.stopTimer('orderTtl');
+    p.stopTimer('shippingSla');
+    expect(p.snapshot().timers).toEqual([
+      { name: 'orderTtl', endsAt: '2026-11-30T12:15:00.000Z', status: 'expired' },
+      { name: 'paymentHold', endsAt: '2026-11-30T12:20:00.000Z', status: 'running' },
+    ]);
+  });
+
+  it('shows the compensation stack with the activity that undoes each step', () => {
+    const undos = { view: () => [{ key: 'reserveInventory' as const, status: 'undone' as const }, { key: 'authorizePayment' as const, status: 'registered' as const }] };
+    const p = new CheckoutProgress('ord_1', () => undefined, undos);
+    expect(p.snapshot().compensations).toEqual([
+      { step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' },
+      { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
+    ]);
+  });
 });

@@ -80,4 +80,18 @@ describe('Compensations', () => {
     await compensations.runAll();
     expect(events).toEqual(['start second', 'end second', 'start first', 'end first']);
   });
+
+  it('shows every undo pushed, in that order, and how far each got, also once off the stack', async () => {
+    const { compensations, refuse } = stack(['a', 'b', 'c'], new Set(['b']));
+    expect(compensations.view()).toEqual([
+      { key: 'a', status: 'registered' },
+      { key: 'b', status: 'registered' },
+      { key: 'c', status: 'registered' },
+    ]);
+    await compensations.runAll();
+    expect(compensations.view().map((u) => u.status)).toEqual(['undone', 'failed', 'undone']);
+    refuse.clear();
+    await compensations.runAll();
+    expect(compensations.view().map((u) => u.status)).toEqual(['undone', 'undone', 'undone']);
+  });
 });
