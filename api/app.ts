@@ -3,12 +3,16 @@ import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { Services } from '../services';
 import type { CheckoutClient, Unqueryable } from './checkout-client';
 import { hashRequest, isTemporalUnavailable, orderIdForKey, UPDATE_TIMEOUT_MS } from './checkout-client';
+import { TERMINAL_STATUSES, type CheckoutStatus } from '../workflows/checkout-types';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { HttpError, errorHandler, notFound } from './http-error';
 import type { UpdateOutcome } from './checkout-client';
 import { requireOperator } from './operator-auth';
+import { OrderSecrets, PageTokens, requireOrderAccess } from './order-secrets';
+import { OrderWatchers } from './order-watchers';
 import { rateLimitPerIp } from './rate-limit';
 import { requestLog, tagOrder } from './request-log';
+import { securityHeaders, serveOrderEvents, WebApp } from './web';
 import type { Logger } from '../lib/logger';
 import type { ApiMetrics } from '../lib/metrics';
 import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
@@ -23,6 +27,12 @@ export type ApiDeps = {
   ping: () => Promise<void>;
   /** The bearer token for operator endpoints (see operatorToken() in lib/config.ts). */
   operatorToken: string;
+  /** The key each order's secret is derived from (see orderSecretKey() in lib/config.ts and api/order-secrets.ts). */
+  orderSecretKey: string;
+  /** The folder the web app was built into (web/dist); without one, its pages are a 404 that says so. */
+  webRoot?: string;
+  /** How often a watched order's saga is read for its event stream (GET /orders/:id/events). */
+  watchIntervalMs?: number;
   /** Requests a client IP may make per minute (RATE_LIMIT_PER_MINUTE); over it, 429. */
   rateLimitPerMinute: number;
   /** Where request lines go; the process's logger by default. */
@@ -41,11 +51,28 @@ export const BODY_LIMIT = '16kb';
  */
 export const RETRY_AFTER_SECONDS = 10;
 
-export function createApp({ checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics }: ApiDeps): express.Express {
+/**
+ * A watched order's saga is read this often, once for all its viewers: a
+ * status change reaches the page within about this much plus a query's time,
+ * and each watched order costs Temporal about 1000/WATCH_INTERVAL_MS queries a second.
+ */
+export const WATCH_INTERVAL_MS = 300;
+
+/** A saga that has ended, but whose e-mail has not been stored yet, is watched this long at most (the notification comes after). */
+const NOTIFICATION_GRACE_MS = 10_000;
+
+export function createApp(deps: ApiDeps): express.Express {
+  const { checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics } = deps;
   const app = express();
   const operator = requireOperator(operatorToken);
+  const secrets = new OrderSecrets(deps.orderSecretKey);
+  const pageTokens = new PageTokens(deps.orderSecretKey);
+  // The order's secret or the operator token; anything else is the 404 of an order that does not exist.
+  const ownerOrOperator = requireOrderAccess(secrets, operatorToken, readOrderId);
+  const web = new WebApp(deps.webRoot);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(securityHeaders());
   // First, so that requests the rate limit turns away are logged too.
   app.use(requestLog(logger));
   if (metrics) app.use(measureRequests(metrics));
@@ -54,6 +81,40 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
 
   const uiLink = (workflowId: string, runId: string) =>
     `${temporal.uiUrl}/namespaces/${encodeURIComponent(temporal.namespace)}/workflows/${encodeURIComponent(workflowId)}/${encodeURIComponent(runId)}/history`;
+
+  /** The order as GET /orders/:id answers it, and as its event stream pushes it; null when there is no such order. */
+  const orderView = async (orderId: string) => {
+    const state = await checkouts.read(orderId);
+    if (!state) return null;
+    // Each service reports what its own store holds: the saga's view and the
+    // services' views should agree, and this makes it easy to check.
+    const [payment, entries, inventory, shipment, notifications] = await Promise.all([
+      services.payments.paymentFor(orderId),
+      services.payments.ledgerFor(orderId),
+      services.inventory.reservationFor(orderId),
+      services.shipping.shipmentFor(orderId),
+      services.notifications.notificationsFor(orderId),
+    ]);
+    const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
+    // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
+    const { runId, ...order } = state;
+    return {
+      ...order,
+      services: { payment, ledger, inventory, shipment, notifications },
+      links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
+    };
+  };
+  const watchers = new OrderWatchers({
+    read: orderView,
+    isFinal: (order, watchedForMs) =>
+      TERMINAL_STATUSES.includes(order.status as CheckoutStatus) && (order.services.notifications.length > 0 || watchedForMs > NOTIFICATION_GRACE_MS),
+    intervalMs: deps.watchIntervalMs ?? WATCH_INTERVAL_MS,
+  });
+
+  // The pages: the storefront, the operations console, and (below) an order's page.
+  app.use('/assets', web.assets());
+  app.get('/', web.page('index.html'));
+  app.get('/ops', web.page('ops.html'));
 
   app.get('/healthz', async (_req, res) => {
     try {
@@ -96,6 +157,7 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
     }
     tagOrder(res, orderId, started.runId);
     if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const secret = secrets.secretFor(orderId);
     res
       .status(202)
       .location(`/orders/${orderId}`)
@@ -104,40 +166,49 @@ export function createApp({ checkouts, services, temporal, ping, operatorToken, 
         workflowId: started.workflowId,
         runId: started.runId,
         status: 'PENDING',
-        links: { self: `/orders/${orderId}`, temporalUi: uiLink(started.workflowId, started.runId) },
+        // Read, watch and cancel the order with `Authorization: Bearer <secret>`.
+        secret,
+        links: {
+          self: `/orders/${orderId}`,
+          // In the fragment, which the browser never sends: the page hands it to the API in a header.
+          page: `/orders/${orderId}#secret=${secret}`,
+          events: `/orders/${orderId}/events`,
+          temporalUi: uiLink(started.workflowId, started.runId),
+        },
       } satisfies OrderAccepted);
   });
 
-  app.get('/orders/:orderId', async (req, res) => {
-    const orderId = readOrderId(req);
-    const state = await checkouts.read(orderId);
-    if (!state) throw new HttpError(404, 'Order not found');
-
-    // Each service reports what its own store holds: the saga's view and the
-    // services' views should agree, and this makes it easy to check.
-    const [payment, inventory, shipment, notifications] = await Promise.all([
-      services.payments.paymentFor(orderId),
-      services.inventory.reservationFor(orderId),
-      services.shipping.shipmentFor(orderId),
-      services.notifications.notificationsFor(orderId),
-    ]);
-    // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
-    const { runId, ...order } = state;
-    res.json({
-      ...order,
-      services: { payment, inventory, shipment, notifications },
-      links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
-    });
+  // A browser that follows the order's link gets its page (web.orderPage), which
+  // reads the order as JSON with the secret from the link's fragment.
+  app.get('/orders/:orderId', web.orderPage(), ownerOrOperator, async (req, res) => {
+    const order = await orderView(readOrderId(req));
+    if (!order) throw new HttpError(404, 'Order not found');
+    res.json(order);
   });
+
+  // Server-Sent Events: the order as above, pushed on every change (api/web.ts).
+  app.get('/orders/:orderId/events', ownerOrOperator, (req, res, next) => serveOrderEvents(watchers, readOrderId(req), req, res, next));
 
   app.get('/orders', operator, async (req, res) => {
-    const filter = listQuerySchema.safeParse(req.query);
-    if (!filter.success) throw HttpError.invalid(filter.error, 'Invalid query');
-    const orders = await checkouts.list(filter.data);
-    res.json(orders);
+    const query = listQuerySchema.safeParse(req.query);
+    if (!query.success) throw HttpError.invalid(query.error, 'Invalid query');
+    const { limit, pageToken: sealed, ...filter } = query.data;
+    const pageToken = sealed === undefined ? undefined : pageTokens.open(sealed);
+    if (pageToken === null) throw new HttpError(400, 'Invalid query', { issues: [{ path: ['pageToken'], message: 'not a page token this API issued' }] });
+    const page = await checkouts.list(filter, { limit, pageToken });
+    // The next page's address, as RFC 8288 says: the body stays the plain list it always was.
+    if (page.nextPageToken) {
+      const next = new URLSearchParams({ ...filter, ...(limit && { limit: String(limit) }), pageToken: pageTokens.seal(page.nextPageToken) });
+      res.setHeader('Link', `</orders?${next}>; rel="next"`);
+    }
+    res.json(page.orders);
   });
 
-  app.post('/orders/:orderId/cancel', async (req, res) => {
+  app.get('/order-counts', operator, async (_req, res) => {
+    res.json(await checkouts.countByStatus());
+  });
+
+  app.post('/orders/:orderId/cancel', ownerOrOperator, async (req, res) => {
     const orderId = readOrderId(req);
     const state = updated(orderId, await checkouts.cancel(orderId));
     res.status(202).json(state);

@@ -10,9 +10,11 @@ import {
   type WorkflowExecutionDescription,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../lib/workflow-task-health';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
-import type { CheckoutInput, CheckoutState, CheckoutStatus, Deadlines, Resolution, StepState } from '../workflows/checkout-types';
+import { CHECKOUT_STATUSES, type CheckoutInput, type CheckoutState, type CheckoutStatus, type Deadlines, type Resolution, type StepState } from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow, workflowIdFor } from '../workflows/workflow-id';
 
@@ -50,13 +52,30 @@ export type Unqueryable = {
 export type SagaReading =
   | (CheckoutState & { saga: { queryable: true } })
   | { orderId: string; status: string; steps: StepState[]; saga: Unqueryable };
-type Read = SagaReading & { runId: string };
-type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string };
+
+/**
+ * A regular activity the server has scheduled and not yet seen finish (the
+ * payment provider, the carrier, an undo): from attempt 2 on, it is being
+ * retried, and `lastFailure` says why. Local activities (our own services'
+ * steps) run inside the workflow task, and the server does not see them.
+ */
+export type InFlightActivity = {
+  activity: string;
+  attempt: number;
+  /** The last attempt's failure: its message, and its type (e.g. `TransientError`) when it has one. */
+  lastFailure: { message: string; type: string | null } | null;
+  /** When the next attempt starts, while it waits for its backoff (ISO 8601). */
+  nextAttemptAt: string | null;
+};
+type Read = SagaReading & { runId: string; activities: InFlightActivity[] };
+type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string; activities: InFlightActivity[] };
 
 export type Started = { workflowId: string; runId: string; replayed: boolean };
 /** `saga`: the saga cannot take the update now; `no_answer`: it did not answer within UPDATE_TIMEOUT_MS. */
 export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | { saga: Unqueryable } | 'not_found' | 'no_answer';
 export type OrderSummary = { orderId: string; workflowId: string; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
+/** A page of orders, and the visibility store's token for the next one when there is more. */
+export type OrderPage = { orders: OrderSummary[]; nextPageToken: Uint8Array | null };
 
 /**
  * The API's side of the saga: start it, read its state, send it updates.
@@ -147,8 +166,50 @@ export class CheckoutClient {
     return this.update(orderId, (handle) => handle.executeUpdate(resolveUpdate, { args: [resolution] }));
   }
 
-  /** Orders by status and customer, from the OrderStatus and CustomerId search attributes. */
-  async list(filter: { status?: CheckoutStatus; customerId?: string }, limit = 100): Promise<OrderSummary[]> {
+  /**
+   * A page of orders by status and customer, from the OrderStatus and
+   * CustomerId search attributes, newest first. `pageToken` is the
+   * `nextPageToken` of the page before, as the visibility store issued it
+   * (the SDK's list() walks every page and keeps the token to itself).
+   */
+  async list(
+    filter: { status?: CheckoutStatus; customerId?: string },
+    { limit = 100, pageToken }: { limit?: number; pageToken?: Uint8Array } = {},
+  ): Promise<OrderPage> {
+    const response = await this.client.workflowService.listWorkflowExecutions({
+      namespace: this.client.options.namespace,
+      query: this.ordersQuery(filter),
+      pageSize: limit,
+      nextPageToken: pageToken,
+    });
+    const orders = response.executions.map((raw): OrderSummary => {
+      const workflowId = raw.execution?.workflowId ?? '';
+      // Search attributes never go through the payload codec: plain JSON payloads.
+      const attributes = decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields);
+      const closedAt = optionalTsToMs(raw.closeTime);
+      return {
+        orderId: orderIdOfWorkflow(workflowId) ?? workflowId,
+        workflowId,
+        status: String(attributes.get(ORDER_STATUS) ?? 'UNKNOWN'),
+        customerId: attributes.get(CUSTOMER_ID) ?? null,
+        startedAt: new Date(optionalTsToMs(raw.startTime) ?? 0),
+        closedAt: closedAt === undefined ? null : new Date(closedAt),
+      };
+    });
+    const next = response.nextPageToken;
+    return { orders, nextPageToken: next?.length ? next : null };
+  }
+
+  /** How many orders are in each status, from the OrderStatus search attribute: one count per status, side by side. */
+  async countByStatus(): Promise<Record<CheckoutStatus, number>> {
+    // The visibility store groups counts by ExecutionStatus only, not by a search attribute of ours.
+    const counts = await Promise.all(
+      CHECKOUT_STATUSES.map(async (status) => [status, (await this.client.workflow.count(this.ordersQuery({ status }))).count] as const),
+    );
+    return Object.fromEntries(counts) as Record<CheckoutStatus, number>;
+  }
+
+  private ordersQuery(filter: { status?: CheckoutStatus; customerId?: string }): string {
     // Values are validated by the caller (a status enum, an id pattern), so
     // they cannot break out of the quoted literals.
     // This deployment's orders only: another app on the namespace may use other
@@ -156,19 +217,7 @@ export class CheckoutClient {
     const clauses = ['WorkflowType = "checkout"', `TaskQueue = "${this.taskQueue}"`];
     if (filter.status) clauses.push(`OrderStatus = "${filter.status}"`);
     if (filter.customerId) clauses.push(`CustomerId = "${filter.customerId}"`);
-    const orders: OrderSummary[] = [];
-    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND '), pageSize: limit })) {
-      orders.push({
-        orderId: orderIdOfWorkflow(wf.workflowId) ?? wf.workflowId,
-        workflowId: wf.workflowId,
-        status: String(wf.typedSearchAttributes.get(ORDER_STATUS) ?? wf.status.name),
-        customerId: wf.typedSearchAttributes.get(CUSTOMER_ID) ?? null,
-        startedAt: wf.startTime,
-        closedAt: wf.closeTime ?? null,
-      });
-      if (orders.length >= limit) break;
-    }
-    return orders;
+    return clauses.join(' AND ');
   }
 
   /** Sagas of this task queue still running, from Temporal's visibility store (what the in-flight gauge reports). */
@@ -180,9 +229,9 @@ export class CheckoutClient {
   private async readDescribed(handle: WorkflowHandle, orderId: string, description: WorkflowExecutionDescription): Promise<Read> {
     const { status, runId } = description;
     // A closed saga's final state is its result: no worker has to replay it.
-    if (status.name === 'COMPLETED') return { ...(await handle.result()), runId, saga: QUERYABLE };
-    if (status.name === 'FAILED') return { ...(await finalStateOfFailed(handle)), runId, saga: QUERYABLE };
-    return { ...(await this.query(handle, orderId, description)), runId };
+    if (status.name === 'COMPLETED') return { ...(await handle.result()), runId, saga: QUERYABLE, activities: [] };
+    if (status.name === 'FAILED') return { ...(await finalStateOfFailed(handle)), runId, saga: QUERYABLE, activities: [] };
+    return { ...(await this.query(handle, orderId, description)), runId, activities: inFlightActivities(description) };
   }
 
   /**
@@ -245,6 +294,20 @@ export class CheckoutClient {
 
 const QUERYABLE = { queryable: true } as const;
 
+/** From the description the API has fetched anyway: the saga's regular activities in flight, retries included. */
+function inFlightActivities(description: WorkflowExecutionDescription): InFlightActivity[] {
+  return (description.raw.pendingActivities ?? []).map((pending) => {
+    const nextAttemptAt = optionalTsToMs(pending.nextAttemptScheduleTime);
+    const failure = pending.lastFailure;
+    return {
+      activity: pending.activityType?.name ?? 'unknown',
+      attempt: pending.attempt ?? 1,
+      lastFailure: failure ? { message: failure.message ?? '', type: failure.applicationFailureInfo?.type || null } : null,
+      nextAttemptAt: nextAttemptAt === undefined ? null : new Date(nextAttemptAt).toISOString(),
+    };
+  });
+}
+
 async function describeOrNull(handle: WorkflowHandle): Promise<WorkflowExecutionDescription | null> {
   try {
     return await handle.describe();
@@ -256,7 +319,7 @@ async function describeOrNull(handle: WorkflowHandle): Promise<WorkflowExecution
 
 const isQueryable = (read: Read): read is QueryableRead => read.saga.queryable;
 
-function stateOf({ runId: _, saga: __, ...state }: QueryableRead): CheckoutState {
+function stateOf({ runId: _, saga: __, activities: ___, ...state }: QueryableRead): CheckoutState {
   return state;
 }
 

@@ -8,6 +8,7 @@ import {
   catalogItemSchema,
   checkoutStateSchema,
   orderAcceptedSchema,
+  orderCountsSchema,
   orderSchema,
   orderSummarySchema,
   unqueryableSchema,
@@ -65,7 +66,7 @@ const temporalUnavailable: ZodOpenApiResponseObject = {
 };
 const orderNotFound: ZodOpenApiResponseObject = {
   id: 'OrderNotFound',
-  description: 'No such order (an id that is not a valid order id is none either)',
+  description: "No such order (an id that is not a valid order id is none either), or no such order for this caller: without the order's secret or the operator token",
   content: json(apiErrorSchema, { notFound: { summary: 'Unknown order', value: { error: 'Order not found' } } }),
 };
 
@@ -86,6 +87,24 @@ const operator = {
   },
   403: error('A bearer token that is not OPERATOR_TOKEN', { wrongToken: { summary: 'Wrong token', value: { error: 'Invalid operator token' } } }),
 };
+
+/** An order's routes: its secret (from the 202 of POST /orders) or the operator token. */
+const ownerOrOperator: Record<string, string[]>[] = [{ orderSecret: [] }, { operatorToken: [] }];
+
+/** A page of the web app: HTML, or the 404 of an app that was not built. */
+const webPage = (operationId: string, summary: string) => ({
+  get: {
+    operationId,
+    summary,
+    responses: {
+      200: { description: 'The page (it loads /assets/app.js and /assets/styles.css)', content: { 'text/html': { schema: z.string() } } },
+      404: error('The web app was not built (npm start and the Docker image build it)', {
+        notBuilt: { summary: 'Not built', value: { error: 'The web app is not built: run `npm run build:web` (npm start does)' } },
+      }),
+      429: tooManyRequests,
+    },
+  },
+});
 
 /** Both updates answer this way when the saga cannot take them (see cannotUpdate in api/app.ts). */
 const updateRefused = {
@@ -122,6 +141,7 @@ const links = {
   self: `/orders/${ORDER_ID}`,
   temporalUi: `http://127.0.0.1:8233/namespaces/default/workflows/order-${ORDER_ID}/${RUN_ID}/history`,
 };
+const SECRET = 'QVLTex9MypJbyP9RGAlzn83NhcCYteJBHuTnoZnTuys';
 const payment = {
   paymentId: 'fec0f072-044e-48cf-9179-cc3d5633ff0c',
   orderId: ORDER_ID,
@@ -142,9 +162,24 @@ const orderExamples: Examples = {
       currency: 'USD',
       steps: STEPS.map((name) => ({ name, status: 'completed', attempts: 1 })),
       trackingNumber: 'TRKDA086F999693',
+      timers: [
+        { name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'stopped' },
+        { name: 'paymentHold', endsAt: '2026-01-01T12:10:00.000Z', status: 'stopped' },
+        { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status: 'stopped' },
+      ],
+      compensations: [
+        { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
+        { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
+        { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
+      ],
       saga: { queryable: true },
+      activities: [],
       services: {
         payment,
+        ledger: [
+          { kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' },
+          { kind: 'CAPTURE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.500Z' },
+        ],
         inventory: reservation,
         shipment: { orderId: ORDER_ID, status: 'CREATED', trackingNumber: 'TRKDA086F999693', carrier: 'FAKE-EXPRESS' },
         notifications: [
@@ -168,7 +203,44 @@ const orderExamples: Examples = {
       status: 'CREATING_SHIPMENT',
       steps: [],
       saga: stuckSaga,
-      services: { payment: { ...payment, status: 'AUTHORIZED' }, inventory: { ...reservation, status: 'HELD' }, shipment: null, notifications: [] },
+      activities: [],
+      services: {
+        payment: { ...payment, status: 'AUTHORIZED' },
+        ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
+        inventory: { ...reservation, status: 'HELD' },
+        shipment: null,
+        notifications: [],
+      },
+      links,
+    },
+  },
+  retrying: {
+    summary: 'The carrier is being retried: its attempt and why, from the run as Temporal describes it',
+    value: {
+      orderId: ORDER_ID,
+      status: 'CREATING_SHIPMENT',
+      total: 12900,
+      currency: 'USD',
+      steps: STEPS.map((name, i) => ({ name, status: i < 4 ? 'completed' : i === 4 ? 'running' : 'pending', attempts: i < 4 ? 1 : 0 })),
+      timers: [
+        { name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'running' },
+        { name: 'paymentHold', endsAt: '2026-01-01T12:10:00.000Z', status: 'running' },
+        { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status: 'running' },
+      ],
+      compensations: [
+        { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
+        { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
+        { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
+      ],
+      saga: { queryable: true },
+      activities: [{ activity: 'createShipment', attempt: 3, lastFailure: { message: 'Carrier timed out', type: 'TransientError' }, nextAttemptAt: '2026-01-01T12:00:04.000Z' }],
+      services: {
+        payment: { ...payment, status: 'AUTHORIZED' },
+        ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
+        inventory: { ...reservation, status: 'HELD' },
+        shipment: null,
+        notifications: [],
+      },
       links,
     },
   },
@@ -182,6 +254,8 @@ const README_ORDER = {
 };
 
 export const paths = {
+  '/': webPage('storefront', 'The storefront: the catalog, a cart and the checkout form (docs/web.md)'),
+  '/ops': webPage('operationsConsole', 'The operations console; it asks for the operator token once per browser session'),
   '/healthz': {
     get: {
       operationId: 'health',
@@ -232,7 +306,17 @@ export const paths = {
             'Idempotent-Replayed': z.literal('true').optional().meta({ description: "Only on a replay: this key's saga had already started" }),
           }),
           content: json(orderAcceptedSchema, {
-            accepted: { summary: 'Started', value: { orderId: ORDER_ID, workflowId: `order-${ORDER_ID}`, runId: RUN_ID, status: 'PENDING', links } },
+            accepted: {
+              summary: 'Started',
+              value: {
+                orderId: ORDER_ID,
+                workflowId: `order-${ORDER_ID}`,
+                runId: RUN_ID,
+                status: 'PENDING',
+                secret: SECRET,
+                links: { ...links, page: `/orders/${ORDER_ID}#secret=${SECRET}`, events: `/orders/${ORDER_ID}/events` },
+              },
+            },
           }),
         },
         400: error('An invalid body, malformed JSON or an invalid Idempotency-Key', {
@@ -276,16 +360,30 @@ export const paths = {
     },
     get: {
       operationId: 'listOrders',
-      summary: 'Orders by status and customer, from the saga search attributes (at most 100; operators only)',
+      summary: 'Orders by status and customer, from the saga search attributes, newest first, a page at a time (operators only)',
       security: operator.security,
       requestParams: {
         query: listQuerySchema.extend({
           status: listQuerySchema.shape.status.meta({ param: { example: 'FAILED_NEEDS_MANUAL' } }),
           customerId: listQuerySchema.shape.customerId.meta({ param: { example: 'cust_1' } }),
+          limit: listQuerySchema.shape.limit.meta({ description: 'Page size: 1 to 100, 100 by default', param: { example: 20 } }),
+          pageToken: listQuerySchema.shape.pageToken.meta({
+            description: "From the previous page's Link header: Temporal's token, sealed by this API",
+            param: { example: 'CgZvcmRlcnMQAQ.kX1Xd3lE8h9Y2c9y5JmPbA' },
+          }),
         }),
       },
       responses: {
-        200: { description: 'The orders that match', content: json(z.array(orderSummarySchema)) },
+        200: {
+          description: 'The orders that match',
+          headers: z.object({
+            Link: z
+              .string()
+              .optional()
+              .meta({ description: 'RFC 8288: the next page, when there is one', header: { example: '</orders?limit=20&pageToken=CgZvcmRlcnMQAQ.kX1Xd3lE8h9Y2c9y5JmPbA>; rel="next"' } }),
+          }),
+          content: json(z.array(orderSummarySchema)),
+        },
         400: error('An unknown status, an invalid customerId or another parameter', {
           unknownStatus: {
             summary: 'Unknown status',
@@ -299,17 +397,53 @@ export const paths = {
       },
     },
   },
+  '/order-counts': {
+    get: {
+      operationId: 'countOrders',
+      summary: 'How many orders are in each status (operators only)',
+      security: operator.security,
+      responses: {
+        200: { description: 'One count per status', content: json(orderCountsSchema) },
+        401: operator[401],
+        403: operator[403],
+        429: tooManyRequests,
+        503: temporalUnavailable,
+      },
+    },
+  },
   '/orders/{orderId}': {
     get: {
       operationId: 'getOrder',
-      summary: "The saga's state, and what each service stored for the order",
+      summary: "The saga's state, and what each service stored for the order (its secret, or the operator token)",
+      security: ownerOrOperator,
       requestParams: { path: orderPath },
       responses: {
         200: {
           description:
-            "Also when Temporal refuses to query the saga (its workflow task keeps failing): then `saga.queryable` is false, `status` is the last one it recorded, `steps` is empty, and what only the saga knows is absent. Before that, a query waits for a worker, and is a 503 after Temporal's query timeout if none runs it.",
-          content: json(orderSchema, orderExamples),
+            "Also when Temporal refuses to query the saga (its workflow task keeps failing): then `saga.queryable` is false, `status` is the last one it recorded, `steps` is empty, and what only the saga knows is absent. Before that, a query waits for a worker, and is a 503 after Temporal's query timeout if none runs it. A browser that asks for HTML gets the order's page instead (`Vary: Accept`), which reads the order as JSON.",
+          content: { ...json(orderSchema, orderExamples), 'text/html': { schema: z.string() } },
         },
+        404: orderNotFound,
+        429: tooManyRequests,
+        503: temporalUnavailable,
+      },
+    },
+  },
+  '/orders/{orderId}/events': {
+    get: {
+      operationId: 'watchOrder',
+      summary: 'The order, pushed as Server-Sent Events on every change (its secret, or the operator token)',
+      description:
+        'Events: `order` (first, then on every change; `data` is the order as GET /orders/{orderId} answers it, `id` names its content), `unavailable` (a read failed; the stream stays open), `end` (the order can no longer change; the stream closes). `retry: 1000`; a client that reconnects with Last-Event-ID gets the order again only if it changed. One poller per watched order, shared by all its viewers.',
+      security: ownerOrOperator,
+      requestParams: {
+        path: orderPath,
+        header: z.object({
+          'Last-Event-ID': z.string().optional().meta({ description: "The id of the last `order` event this client got", param: { example: '4FzB3jKq0vV1c8Tn2mXy1A' } }),
+        }),
+      },
+      responses: {
+        200: { description: 'The stream', content: { 'text/event-stream': { schema: z.string() } } },
         404: orderNotFound,
         429: tooManyRequests,
         503: temporalUnavailable,
@@ -319,7 +453,8 @@ export const paths = {
   '/orders/{orderId}/cancel': {
     post: {
       operationId: 'cancelOrder',
-      summary: 'Cancels the order: the saga compensates what it did (no body)',
+      summary: "Cancels the order: the saga compensates what it did (no body; its secret, or the operator token)",
+      security: ownerOrOperator,
       requestParams: { path: orderPath },
       responses: {
         202: { description: 'The state; compensation goes on in the saga. Cancelling a cancelled order again is a 202 too', content: json(checkoutStateSchema) },
@@ -379,6 +514,9 @@ export const openApiDocument = createDocument({
   },
   paths,
   components: {
-    securitySchemes: { operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' } },
+    securitySchemes: {
+      operatorToken: { type: 'http', scheme: 'bearer', description: 'OPERATOR_TOKEN' },
+      orderSecret: { type: 'http', scheme: 'bearer', description: "The order's secret, from the 202 of POST /orders" },
+    },
   },
 });

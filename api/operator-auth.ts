@@ -17,8 +17,8 @@ export function requireOperator(
   const expected = digest(expectedToken);
   return (req, res, next) => {
     const header = req.get('Authorization');
-    const match = header === undefined ? null : BEARER.exec(header);
-    if (!match) {
+    const token = bearerToken(header);
+    if (token === null) {
       res.setHeader(
         'WWW-Authenticate',
         header === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_request"`,
@@ -27,9 +27,14 @@ export function requireOperator(
     }
     // Digests have one length whatever was sent, so timingSafeEqual never
     // throws on a length mismatch and the time taken says nothing about the token.
-    if (!timingSafeEqual(digest(match[1]), expected)) throw new HttpError(403, `Invalid ${realm} token`);
+    if (!timingSafeEqual(digest(token), expected)) throw new HttpError(403, `Invalid ${realm} token`);
     next();
   };
+}
+
+/** The token of an `Authorization: Bearer` header, or null when there is no usable one. */
+export function bearerToken(header: string | undefined): string | null {
+  return (header === undefined ? null : BEARER.exec(header)?.[1]) ?? null;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();

@@ -71,5 +71,8 @@ export const listQuerySchema = z
   .object({
     status: z.enum(CHECKOUT_STATUSES).optional(),
     customerId: id.optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    // As the API issued it in a Link header: base64url, opaque.
+    pageToken: z.string().min(1).max(4096).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a page token from a Link header').optional(),
   })
   .strict();

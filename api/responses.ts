@@ -3,8 +3,8 @@ import type { CatalogItem, ReservationView } from '../services/inventory/invento
 import type { NotificationView } from '../services/notification/notification-service';
 import type { PaymentView } from '../services/payment/payment-service';
 import type { ShipmentView } from '../services/shipping/shipping-service';
-import { CHECKOUT_STATUSES, STEPS, type CheckoutState } from '../workflows/checkout-types';
-import type { OrderSummary, Unqueryable } from './checkout-client';
+import { CHECKOUT_STATUSES, STEPS, UNDO_OF, type CheckoutState, type CheckoutStatus } from '../workflows/checkout-types';
+import type { InFlightActivity, OrderSummary, Unqueryable } from './checkout-client';
 import { errorBodySchema } from './http-error';
 import { resolveRequestSchema } from './order-request';
 
@@ -26,7 +26,11 @@ export const orderAcceptedSchema = z
     workflowId: z.string(),
     runId: z.string(),
     status: z.literal('PENDING'),
-    links,
+    secret: z.string().meta({ description: "The order's secret: `Authorization: Bearer <secret>` reads, watches and cancels it" }),
+    links: links.extend({
+      page: z.string().meta({ description: "The order's page, with its secret in the fragment (never sent to a server)" }),
+      events: z.string().meta({ description: 'The order as Server-Sent Events' }),
+    }),
   })
   .meta({ id: 'OrderAccepted', description: 'The saga has started (or, for a replayed Idempotency-Key, had started): read the order to follow it' });
 export type OrderAccepted = z.output<typeof orderAcceptedSchema>;
@@ -53,6 +57,20 @@ export const checkoutStateSchema = z
     failedCompensations: z.array(failure).optional().meta({ description: 'Compensations refused for good: they wait for an operator' }),
     resolutions: z.array(resolveRequestSchema.extend({ at: isoDateTime })).optional(),
     trackingNumber: z.string().nullable().optional(),
+    timers: z
+      .array(z.object({ name: z.enum(['orderTtl', 'shippingSla', 'paymentHold']), endsAt: isoDateTime, status: z.enum(['running', 'stopped', 'expired']) }))
+      .optional()
+      .meta({ description: "The saga's deadlines: absent from sagas run by an older worker" }),
+    compensations: z
+      .array(
+        z.object({
+          step: z.enum(STEPS),
+          undo: z.string().meta({ description: Object.values(UNDO_OF).map((u) => `\`${u}\``).join(', ') }),
+          status: z.enum(['registered', 'undoing', 'undone', 'failed']),
+        }),
+      )
+      .optional()
+      .meta({ description: 'The compensation stack, in the order the undos were pushed: absent from sagas run by an older worker' }),
   })
   .meta({ id: 'CheckoutState', description: "The saga's own state, from its status query (or its result, once closed)" });
 
@@ -99,23 +117,41 @@ const notification = z.object({
   body: z.string(),
   sentAt: isoDateTime,
 });
+const ledgerEntry = z.object({
+  kind: z.enum(['AUTHORIZE', 'RENEW', 'CAPTURE', 'VOID', 'REFUND']),
+  amount: count.meta({ description: 'In cents' }),
+  currency: z.string(),
+  at: isoDateTime,
+});
 const services = z
   .object({
     payment: payment.nullable(),
+    ledger: z.array(ledgerEntry).meta({ description: "The payment's movements, oldest first" }),
     inventory: reservation.nullable(),
     shipment: shipment.nullable(),
     notifications: z.array(notification),
   })
   .meta({ description: "What each service's own store holds for the order: it should agree with the saga's view" });
 
+const inFlightActivity = z.object({
+  activity: z.string(),
+  attempt: count.min(1),
+  lastFailure: z.object({ message: z.string(), type: z.string().nullable() }).nullable(),
+  nextAttemptAt: isoDateTime.nullable().meta({ description: 'While it waits for its next attempt' }),
+});
+const activities = z
+  .array(inFlightActivity)
+  .meta({ description: "The saga's regular activities in flight, as Temporal sees them: from attempt 2 on, one is being retried, and `lastFailure` says why" });
+
 export const orderSchema = z
   .union([
-    checkoutStateSchema.extend({ saga: z.object({ queryable: z.literal(true) }), services, links }),
+    checkoutStateSchema.extend({ saga: z.object({ queryable: z.literal(true) }), activities, services, links }),
     z.object({
       orderId: z.string(),
       status: z.string().meta({ description: 'The last status the saga recorded (its OrderStatus search attribute)' }),
       steps: z.array(stepState).max(0).meta({ description: "Always empty: the steps live in the saga's state, which only its query reads" }),
       saga: unqueryableSchema,
+      activities,
       services,
       links,
     }),
@@ -136,6 +172,12 @@ export const orderSummarySchema = z
     closedAt: isoDateTime.nullable(),
   })
   .meta({ id: 'OrderSummary' });
+
+// An object with a property per status, rather than a record over the enum, whose JSON Schema requires
+// properties it never defines (strict validators refuse it).
+export const orderCountsSchema = z
+  .object(Object.fromEntries(CHECKOUT_STATUSES.map((status) => [status, count])) as Record<CheckoutStatus, typeof count>)
+  .meta({ id: 'OrderCounts', description: "How many of this deployment's orders are in each status (the OrderStatus search attribute)" });
 
 export const catalogItemSchema = z
   .object({
@@ -161,5 +203,7 @@ export type ResponseTypesAgree = [
   Assert<Same<z.output<typeof shipment>, ShipmentView>>,
   Assert<Same<z.output<typeof notification>, NotificationView>>,
   Assert<Same<z.output<typeof orderSummarySchema>, Json<OrderSummary>>>,
+  Assert<Same<z.output<typeof inFlightActivity>, InFlightActivity>>,
+  Assert<Same<z.output<typeof orderCountsSchema>, Record<CheckoutStatus, number>>>,
   Assert<Same<z.output<typeof catalogItemSchema>, CatalogItem>>,
 ];

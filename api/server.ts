@@ -1,7 +1,8 @@
 // Must stay the first import: see api/start-tracing.ts.
 import { tracing } from './start-tracing';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError, loadConfig, operatorToken } from '../lib/config';
+import { ConfigError, loadConfig, operatorToken, orderSecretKey } from '../lib/config';
 import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
 import { logger } from '../lib/logger';
@@ -12,11 +13,16 @@ import { createServices } from '../services';
 import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { createApp } from './app';
 import { CheckoutClient } from './checkout-client';
+import { WebApp } from './web';
+
+/** Where scripts/build-web.ts puts the web app (npm start and the Docker image build it). */
+const WEB_ROOT = path.resolve(__dirname, '..', 'web', 'dist');
 
 async function main(): Promise<void> {
   const config = loadConfig();
   // Before connecting to anything: outside development a missing or public token stops the API here.
   const token = operatorToken(config);
+  const secretKey = orderSecretKey(config);
   const db = createDb(config.databaseUrl, config.dbPoolSize);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({
@@ -36,6 +42,8 @@ async function main(): Promise<void> {
     services: createServices(db, config),
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     operatorToken: token,
+    orderSecretKey: secretKey,
+    webRoot: WEB_ROOT,
     rateLimitPerMinute: config.rateLimitPerMinute,
     ping: async () => {
       await db.$queryRaw`SELECT 1`;
@@ -45,6 +53,8 @@ async function main(): Promise<void> {
 
   const server = app.listen(config.port, () => {
     logger.info({ url: `http://127.0.0.1:${config.port}`, metrics: metricsServer.url }, 'API listening');
+    // The API works without its pages; say so rather than answer 404 to a browser unexplained.
+    if (!new WebApp(WEB_ROOT).built) logger.warn({ webRoot: WEB_ROOT }, 'The web app is not built (npm run build:web): no pages are served');
   });
   const shutdown = () => {
     metricsServer.close();

@@ -82,6 +82,8 @@ export type ChaosReport = {
 
 type Placed = {
   orderId: string;
+  /** What POST /orders answered: reading and cancelling the order need it. */
+  secret: string;
   kind: OrderKind;
   /** The status the last poll saw, or the failed poll's answer. */
   lastSeen: string;
@@ -206,11 +208,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           });
           // Given up on, and recorded by the client: the order was never placed.
           if (!res) return;
-          const { orderId } = (await res.json()) as { orderId: string };
-          placed.push({ orderId, kind: order.kind, lastSeen: 'PENDING' });
+          const { orderId, secret } = (await res.json()) as { orderId: string; secret: string };
+          const asOwner = { Authorization: `Bearer ${secret}` };
+          placed.push({ orderId, secret, kind: order.kind, lastSeen: 'PENDING' });
           if (order.kind === 'cancelled') {
             await sleep(1000 + random() * 2000);
-            const cancel = await client.send('cancel', 'POST', `/orders/${orderId}/cancel`);
+            const cancel = await client.send('cancel', 'POST', `/orders/${orderId}/cancel`, { headers: asOwner });
             if (cancel && cancel.status !== 202) log(`cancel of ${orderId} answered ${await describeAnswer(cancel)}`);
           }
         };
@@ -220,7 +223,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         // fails is asked again next round; an order never seen ending is stuck.
         // How long each saga took comes from its history, not from here.
         const poll = async (order: Placed) => {
-          const answer = await client.once('GET', `/orders/${order.orderId}`);
+          const answer = await client.once('GET', `/orders/${order.orderId}`, { headers: { Authorization: `Bearer ${order.secret}` } });
           if (typeof answer === 'string' || answer.status !== 200) {
             order.lastSeen = await describeAnswer(answer);
             return;

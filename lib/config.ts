@@ -68,6 +68,8 @@ const env = z.object({
     .enum(['production', 'development'], { error: (issue) => `must be production or development (unset counts as production), not "${issue.input}"` })
     .optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
+  // Empty counts as unset, as docker-compose.yml passes it.
+  ORDER_SECRET_KEY: z.string().transform((text) => text || undefined).optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)').default('ORDERS'),
@@ -95,6 +97,16 @@ export const DEV_OPERATOR_TOKEN = 'dev-operator-token';
 /** Shorter secrets can be guessed; 16 characters is the least we accept outside development. */
 const MIN_TOKEN_LENGTH = 16;
 
+/**
+ * The key that derives each order's secret when ORDER_SECRET_KEY is unset.
+ * Public, like the dev operator token: anyone who knows it can read any order,
+ * so only development accepts it.
+ */
+export const DEV_ORDER_SECRET_KEY = 'dev-order-secret-key';
+
+/** An HMAC key is as strong as it is long: 32 characters (`openssl rand -hex 32` gives 64). */
+const MIN_ORDER_SECRET_KEY_LENGTH = 32;
+
 export type Config = {
   databaseUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
@@ -116,6 +128,8 @@ export type Config = {
   development: boolean;
   /** As configured; read it through operatorToken(), which applies the dev default and the rules outside development. */
   operatorToken: string | undefined;
+  /** As configured; read it through orderSecretKey(), which applies the dev default and the rules outside development. */
+  orderSecretKey: string | undefined;
   rateLimitPerMinute: number;
   /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
   natsUrl: string;
@@ -163,6 +177,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
     development: e.NODE_ENV === 'development',
     operatorToken: e.OPERATOR_TOKEN,
+    orderSecretKey: e.ORDER_SECRET_KEY,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     natsUrl: e.NATS_URL,
     natsStream: e.NATS_STREAM,
@@ -190,6 +205,24 @@ export function operatorToken(config: Pick<Config, 'development' | 'operatorToke
   }
   if (token.length < MIN_TOKEN_LENGTH) throw new ConfigError(`OPERATOR_TOKEN must be at least ${MIN_TOKEN_LENGTH} characters unless NODE_ENV=development`);
   return token;
+}
+
+/**
+ * The key from which the API derives each order's secret (api/order-secrets.ts).
+ * Like the operator token, only the API needs it, and outside development it
+ * fails closed: unset, the public default or too short stops the API at startup.
+ */
+export function orderSecretKey(config: Pick<Config, 'development' | 'orderSecretKey'>): string {
+  const key = config.orderSecretKey;
+  if (config.development) return key ?? DEV_ORDER_SECRET_KEY;
+  if (!key) throw new ConfigError('ORDER_SECRET_KEY must be set unless NODE_ENV=development (e.g. `openssl rand -hex 32`)');
+  if (key === DEV_ORDER_SECRET_KEY) {
+    throw new ConfigError(`ORDER_SECRET_KEY must not be the public development default "${DEV_ORDER_SECRET_KEY}" unless NODE_ENV=development`);
+  }
+  if (key.length < MIN_ORDER_SECRET_KEY_LENGTH) {
+    throw new ConfigError(`ORDER_SECRET_KEY must be at least ${MIN_ORDER_SECRET_KEY_LENGTH} characters unless NODE_ENV=development`);
+  }
+  return key;
 }
 
 /**

@@ -31,6 +31,7 @@ describe('the OpenAPI document', () => {
       temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
       ping: async () => undefined,
       operatorToken: 'unused',
+      orderSecretKey: 'unused',
       rateLimitPerMinute: 1,
     });
     type RouteLayer = { route?: { path: string; methods: Record<string, boolean> } };
@@ -117,7 +118,7 @@ describe('real responses are what the document says', () => {
   /** Reads the order until it reaches `status`, checking every answer on the way. */
   async function readUntil(orderId: string, status: string) {
     for (let i = 0; i < 200; i++) {
-      const order = await expectDocumented(await send('GET', `/orders/${orderId}`), 'GET /orders/{orderId}');
+      const order = await expectDocumented(await send('GET', `/orders/${orderId}`, { headers: api.asOwner(orderId) }), 'GET /orders/{orderId}');
       if (order.status === status) return order;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -151,8 +152,13 @@ describe('real responses are what the document says', () => {
       listed = await expectDocumented(await send('GET', `/orders?customerId=${QUICK_START.customerId}`, { headers: OPERATOR }), 'GET /orders');
     }
     expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ orderId, status: 'COMPLETED' })]));
+    const page = await send('GET', '/orders?limit=1', { headers: OPERATOR });
+    await expectDocumented(page, 'GET /orders');
+    expect(page.headers.get('link')).toMatch(/^<\/orders\?limit=1&pageToken=[\w-]+\.[\w-]+>; rel="next"$/);
+    const counts = await expectDocumented(await send('GET', '/order-counts', { headers: OPERATOR }), 'GET /order-counts');
+    expect(counts.COMPLETED).toBeGreaterThanOrEqual(1);
 
-    const cancel = await send('POST', `/orders/${orderId}/cancel`);
+    const cancel = await send('POST', `/orders/${orderId}/cancel`, { headers: api.asOwner(orderId) });
     expect(cancel.status).toBe(409);
     await expectDocumented(cancel, 'POST /orders/{orderId}/cancel');
   });
@@ -161,7 +167,7 @@ describe('real responses are what the document says', () => {
     const placed = await send('POST', '/orders', { body: { ...QUICK_START, shippingAddress: { ...QUICK_START.shippingAddress, postalCode: '00000' } } });
     const { orderId } = await expectDocumented(placed, 'POST /orders');
     await readUntil(orderId, 'CREATING_SHIPMENT');
-    const cancelled = await send('POST', `/orders/${orderId}/cancel`);
+    const cancelled = await send('POST', `/orders/${orderId}/cancel`, { headers: api.asOwner(orderId) });
     expect(cancelled.status).toBe(202);
     await expectDocumented(cancelled, 'POST /orders/{orderId}/cancel');
     await readUntil(orderId, 'COMPENSATED');
@@ -191,6 +197,10 @@ describe('real responses are what the document says', () => {
     await expectDocumented(await send('POST', '/orders', order({ items: [{ sku: 'NOPE-999', quantity: 1 }] })), 'POST /orders', 'unknownSku');
 
     await expectDocumented(await send('GET', '/orders/ord_nope'), 'GET /orders/{orderId}', 'notFound');
+    await expectDocumented(await send('GET', '/orders/ord_nope/events', { headers: OPERATOR }), 'GET /orders/{orderId}/events', 'notFound');
+    // This API serves no web app: its pages say it was not built.
+    await expectDocumented(await send('GET', '/', { headers: { accept: 'text/html' } }), 'GET /', 'notBuilt');
+    await expectDocumented(await send('GET', '/order-counts'), 'GET /order-counts', 'noToken');
     await expectDocumented(await send('POST', '/orders/ord_nope/cancel'), 'POST /orders/{orderId}/cancel', 'notFound');
     await expectDocumented(await send('POST', '/orders/ord_nope/resolve', { body: { action: 'retry', note: 'x' }, headers: OPERATOR }), 'POST /orders/{orderId}/resolve', 'notFound');
     await expectDocumented(

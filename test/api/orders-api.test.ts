@@ -48,7 +48,7 @@ async function rowsWritten(): Promise<number[]> {
 
 async function waitForTerminal(orderId: string) {
   for (let i = 0; i < 150; i++) {
-    const res = await fetch(`${base}/orders/${orderId}`);
+    const res = await fetch(`${base}/orders/${orderId}`, { headers: api.asOwner(orderId) });
     const body = await res.json();
     if (['COMPLETED', 'COMPENSATED', 'FAILED'].includes(body.status)) return body;
     await new Promise((r) => setTimeout(r, 200));
@@ -67,8 +67,11 @@ describe('POST /orders', () => {
       workflowId: `order-${body.orderId}`,
       runId: expect.any(String),
       status: 'PENDING',
+      secret: api.asOwner(body.orderId).authorization.replace('Bearer ', ''),
       links: {
         self: `/orders/${body.orderId}`,
+        page: `/orders/${body.orderId}#secret=${body.secret}`,
+        events: `/orders/${body.orderId}/events`,
         temporalUi: `http://127.0.0.1:8233/namespaces/default/workflows/order-${body.orderId}/${body.runId}/history`,
       },
     });
@@ -94,11 +97,11 @@ describe('POST /orders', () => {
     let order: { services: { notifications: unknown[] } } | undefined;
     for (let i = 0; i < 100 && !order?.services.notifications.length; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      order = await (await fetch(`${base}/orders/${orderId}`)).json();
+      order = await (await fetch(`${base}/orders/${orderId}`, { headers: api.asOwner(orderId) })).json();
     }
     // Time for a second (wrong) notification to arrive, had the pipeline sent one.
     await new Promise((r) => setTimeout(r, 1500));
-    order = await (await fetch(`${base}/orders/${orderId}`)).json();
+    order = await (await fetch(`${base}/orders/${orderId}`, { headers: api.asOwner(orderId) })).json();
     expect(order!.services.notifications).toEqual([
       {
         eventId: expect.any(String),
@@ -182,7 +185,7 @@ describe('POST /orders', () => {
 
 describe('GET endpoints', () => {
   it('GET /orders/:id is 404 for an unknown order', async () => {
-    const res = await fetch(`${base}/orders/ord_doesnotexist`);
+    const res = await fetch(`${base}/orders/ord_doesnotexist`, { headers: api.asOwner('ord_doesnotexist') });
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: 'Order not found' });
   });
@@ -210,7 +213,7 @@ describe('GET endpoints', () => {
 
 async function waitForStatus(orderId: string, status: string) {
   for (let i = 0; i < 150; i++) {
-    const body = await (await fetch(`${base}/orders/${orderId}`)).json();
+    const body = await (await fetch(`${base}/orders/${orderId}`, { headers: api.asOwner(orderId) })).json();
     if (body.status === status) return body;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -230,12 +233,12 @@ describe('POST /orders/:id/cancel', () => {
     const { orderId } = await res.json();
     await waitForStatus(orderId, 'CREATING_SHIPMENT');
 
-    const first = await postJson(`/orders/${orderId}/cancel`);
+    const first = await postJson(`/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
     expect(first.status).toBe(202);
     const order = await waitForTerminal(orderId);
     expect(order).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
 
-    const again = await postJson(`/orders/${orderId}/cancel`);
+    const again = await postJson(`/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
     expect(again.status).toBe(202);
     expect(await again.json()).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
   });
@@ -243,13 +246,13 @@ describe('POST /orders/:id/cancel', () => {
   it('refuses with 409 once the order has shipped', async () => {
     const { orderId } = await (await post(validOrder())).json();
     await waitForTerminal(orderId);
-    const res = await postJson(`/orders/${orderId}/cancel`);
+    const res = await postJson(`/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
     expect(res.status).toBe(409);
     expect((await res.json()).error).toMatch(/COMPLETED/);
   });
 
   it('is 404 for an unknown order', async () => {
-    expect((await postJson('/orders/ord_nope/cancel')).status).toBe(404);
+    expect((await postJson('/orders/ord_nope/cancel', undefined, api.asOwner('ord_nope'))).status).toBe(404);
   });
 });
 
@@ -279,6 +282,123 @@ describe('manual resolution', () => {
   it('GET /orders rejects an unknown status filter', async () => {
     const res = await fetch(`${base}/orders?status=NOPE`, { headers: asOperator });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("an order's secret", () => {
+  it("reading, watching or cancelling an order without its secret or the operator token is the unknown order's 404", async () => {
+    const { orderId, secret } = await (await post(validOrder())).json();
+    const otherSecret = api.asOwner('ord_other').authorization;
+    const notFound = { status: 404, body: { error: 'Order not found' } };
+    const attempts: Record<string, string>[] = [{}, { authorization: otherSecret }, { authorization: 'Bearer nope' }, { authorization: `Basic ${secret}` }, { authorization: secret }];
+    for (const headers of attempts) {
+      for (const res of [
+        await fetch(`${base}/orders/${orderId}`, { headers }),
+        await fetch(`${base}/orders/${orderId}/events`, { headers }),
+        await postJson(`/orders/${orderId}/cancel`, undefined, headers),
+      ]) {
+        expect({ status: res.status, body: await res.json() }).toEqual(notFound);
+      }
+    }
+    // The secret and the operator token both open it.
+    expect((await fetch(`${base}/orders/${orderId}`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+    expect((await fetch(`${base}/orders/${orderId}`, { headers: asOperator })).status).toBe(200);
+    await waitForTerminal(orderId);
+  });
+
+  it('a retried POST with the same Idempotency-Key gets the same secret', async () => {
+    const key = `key-${Date.now()}-secret`;
+    const first = await (await post(validOrder(), { 'Idempotency-Key': key })).json();
+    const second = await (await post(validOrder(), { 'Idempotency-Key': key })).json();
+    expect(second.secret).toBe(first.secret);
+    await waitForTerminal(first.orderId);
+  });
+});
+
+describe('GET /orders/:id/events', () => {
+  /** Reads a Server-Sent Events stream until `until` says stop or the stream ends. */
+  async function readEvents(res: Response, until: (events: { event: string; id?: string; data: any }[]) => boolean = () => false) {
+    const events: { event: string; id?: string; data: any }[] = [];
+    let retry: number | undefined;
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+        if (fields.retry) retry = Number(fields.retry);
+        if (fields.event) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
+      }
+      if (until(events)) {
+        await reader.cancel();
+        break;
+      }
+    }
+    return { events, retry };
+  }
+
+  it('pushes the order as GET /orders/:id shows it, on each change, until it can no longer change', async () => {
+    const { orderId, secret } = await (await post(validOrder())).json();
+    const res = await fetch(`${base}/orders/${orderId}/events`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const { events, retry } = await readEvents(res);
+    expect(retry).toBeGreaterThan(0);
+    const orders = events.filter((e) => e.event === 'order');
+    expect(events.at(-1)!.event).toBe('end');
+    expect(new Set(orders.map((e) => e.id)).size).toBe(orders.length);
+    const last = orders.at(-1)!.data;
+    expect(last).toMatchObject({ orderId, status: 'COMPLETED', services: { notifications: [expect.anything()] } });
+    expect(last.steps.every((s: { status: string }) => s.status === 'completed')).toBe(true);
+    // Every status the saga went through on the way, in order (a fast step may come and go between two reads).
+    const statuses = [...new Set(orders.map((e) => e.data.status))];
+    expect(statuses.at(-1)).toBe('COMPLETED');
+  });
+
+  it('a reconnecting client with the last event id gets nothing it has already seen', async () => {
+    const { orderId } = await (await post(validOrder())).json();
+    await waitForTerminal(orderId);
+    const first = await readEvents(await fetch(`${base}/orders/${orderId}/events`, { headers: api.asOwner(orderId) }));
+    const lastId = first.events.filter((e) => e.event === 'order').at(-1)!.id!;
+    const again = await readEvents(await fetch(`${base}/orders/${orderId}/events`, { headers: { ...api.asOwner(orderId), 'last-event-id': lastId } }));
+    expect(again.events.map((e) => e.event)).toEqual(['end']);
+  });
+
+  it('is 404 for an unknown order', async () => {
+    expect((await fetch(`${base}/orders/ord_nope/events`, { headers: api.asOwner('ord_nope') })).status).toBe(404);
+  });
+});
+
+describe('operators: pages of orders, counts', () => {
+  it('GET /orders pages with a Link header; GET /order-counts counts by status', async () => {
+    const placed = await Promise.all([1, 2, 3].map(async () => (await (await post(validOrder())).json()).orderId as string));
+    await Promise.all(placed.map(waitForTerminal));
+    const seen: string[] = [];
+    let next: string | null = '/orders?limit=2';
+    while (next) {
+      const res: Response = await fetch(`${base}${next}`, { headers: asOperator });
+      expect(res.status).toBe(200);
+      const page = await res.json();
+      expect(page.length).toBeLessThanOrEqual(2);
+      seen.push(...page.map((o: { orderId: string }) => o.orderId));
+      next = res.headers.get('link')?.match(/^<([^>]+)>; rel="next"$/)?.[1] ?? null;
+    }
+    expect(seen).toEqual(expect.arrayContaining(placed));
+    expect(new Set(seen).size).toBe(seen.length);
+
+    const counts = await (await fetch(`${base}/order-counts`, { headers: asOperator })).json();
+    expect(counts.COMPLETED).toBeGreaterThanOrEqual(3);
+    expect(Object.keys(counts)).toContain('FAILED_NEEDS_MANUAL');
+    expect((await fetch(`${base}/order-counts`)).status).toBe(401);
+    // A token the API did not issue never reaches Temporal.
+    for (const forged of ['bm90LWEtdG9rZW4', 'bm90LWEtdG9rZW4.bm90LWEtbWFj']) {
+      expect((await fetch(`${base}/orders?pageToken=${forged}`, { headers: asOperator })).status).toBe(400);
+    }
   });
 });
 

@@ -111,7 +111,7 @@ describe('a saga whose workflow task keeps failing', () => {
   });
 
   it('GET /orders/:id answers 200 with the last recorded status, the services’ views, and why the saga cannot be queried', async () => {
-    const res = await fetch(`${api.base}/orders/${orderId}`);
+    const res = await fetch(`${api.base}/orders/${orderId}`, { headers: api.asOwner(orderId) });
 
     expect(res.status).toBe(200);
     await expectDocumented(res, 'GET /orders/{orderId}');
@@ -127,7 +127,8 @@ describe('a saga whose workflow task keeps failing', () => {
         message: 'Broken on purpose: this checkout fails every workflow task',
         since: SINCE,
       },
-      services: { payment: null, inventory: null, shipment: null, notifications: [] },
+      activities: [],
+      services: { payment: null, ledger: [], inventory: null, shipment: null, notifications: [] },
       links: { self: `/orders/${orderId}`, temporalUi: expect.stringContaining(`/workflows/order-${orderId}/`) },
     });
   });
@@ -135,7 +136,7 @@ describe('a saga whose workflow task keeps failing', () => {
   it('POST /orders/:id/cancel answers 409 at once, says an operator must rescue it, and changes nothing', async () => {
     const before = await footprint(orderId);
     const sent = Date.now();
-    const res = await post(api, `/orders/${orderId}/cancel`);
+    const res = await post(api, `/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
 
     expect(Date.now() - sent).toBeLessThan(3000);
     expect(res.status).toBe(409);
@@ -192,7 +193,7 @@ describe('a saga whose workflow task failed once, and no worker has retried it y
   // their deadline.
   it('cancel and resolve wait for the retried task within their deadline, then answer 503 with Retry-After', async () => {
     const sent = Date.now();
-    const cancelled = await post(api, `/orders/${orderId}/cancel`);
+    const cancelled = await post(api, `/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
     const resolved = await post(api, `/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'n/a' }, asOperator);
 
     expect(Date.now() - sent).toBeGreaterThanOrEqual(2 * UPDATE_WAIT_MS);
@@ -220,7 +221,8 @@ describe('a Temporal the API cannot reach', () => {
       logger: createLogger({ level: 'silent' }),
     });
     try {
-      for (const res of [await fetch(`${api.base}/orders/ord_unreachable`), await post(api, '/orders/ord_unreachable/cancel')]) {
+      const asOwner = api.asOwner('ord_unreachable');
+      for (const res of [await fetch(`${api.base}/orders/ord_unreachable`, { headers: asOwner }), await post(api, '/orders/ord_unreachable/cancel', undefined, asOwner)]) {
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('10');
         expect(await res.json()).toEqual({ error: 'Temporal is unavailable; try again later' });

@@ -40,7 +40,7 @@ describe('a live run through the API', () => {
 
   async function settled(orderId: string): Promise<void> {
     for (let i = 0; i < 150; i++) {
-      const { status } = await (await fetch(`${base}/orders/${orderId}`)).json();
+      const { status } = await (await fetch(`${base}/orders/${orderId}`, { headers: api.asOwner(orderId) })).json();
       if (['COMPLETED', 'COMPENSATED', 'FAILED', 'FAILED_NEEDS_MANUAL'].includes(status)) return;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -1,13 +1,19 @@
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDeps } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
+import { OrderSecrets } from '../../api/order-secrets';
 import type { TestStack } from './test-stack';
 
 export type TestApi = {
   /** e.g. http://127.0.0.1:54321, with no trailing slash. */
   base: string;
+  /** The headers that let a customer read, watch and cancel this order: its secret. */
+  asOwner(orderId: string): { authorization: string };
   close(): void;
 };
+
+/** The key the test API derives order secrets from, unless a test passes another. */
+export const TEST_ORDER_SECRET_KEY = 'test-order-secret-key';
 
 /**
  * The API over a test stack, listening on a free port. By default it starts
@@ -20,14 +26,17 @@ export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {})
     services: stack.services,
     temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     operatorToken: 'test-operator-token',
+    orderSecretKey: TEST_ORDER_SECRET_KEY,
     // Far above what a file sends: the limit has its own test, and must not make the others flaky.
     rateLimitPerMinute: 100_000,
     ping: async () => undefined,
     ...overrides,
   });
   const server = app.listen(0);
+  const secrets = new OrderSecrets(overrides.orderSecretKey ?? TEST_ORDER_SECRET_KEY);
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    asOwner: (orderId) => ({ authorization: `Bearer ${secrets.secretFor(orderId)}` }),
     close: () => void server.close(),
   };
 }

@@ -18,6 +18,7 @@ beforeAll(() => {
     temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     ping: async () => undefined,
     operatorToken: 'rate-limit-test-token',
+    orderSecretKey: 'rate-limit-test-order-secret-key',
     rateLimitPerMinute: LIMIT,
   });
   server = app.listen(0);
