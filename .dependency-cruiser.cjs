@@ -11,6 +11,8 @@ const APP = ['^(api|activities|lib|services|workflows)/', '^worker\\.ts$'];
 const IMAGE_SCRIPTS = '^scripts/db/(migrate|seed)\\.ts$';
 /** Tooling around the app: it may import the app, never the other way round. */
 const TOOLING = '^(audit|bench|chaos|ops|scripts|test)/';
+/** The web app's source: browser code, bundled by scripts/build-web.ts and served by the API as static files. */
+const WEB = '^web/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -68,6 +70,22 @@ module.exports = {
       to: { path: '^api/' },
     },
     {
+      name: 'web-is-browser-code',
+      comment:
+        'The web app runs in the browser and talks to the API over HTTP only: it may import Preact, the EventSource it uses and its own modules, ' +
+        "plus the saga's pure types and constants (workflows/checkout-types.ts). Server code would not even bundle for a browser, and must not try.",
+      severity: 'error',
+      from: { path: WEB },
+      to: { pathNot: [WEB, '^node_modules/(preact|eventsource|eventsource-parser)/', '^workflows/checkout-types\\.ts$'] },
+    },
+    {
+      name: 'nothing-imports-the-web-app',
+      comment: 'The API serves what scripts/build-web.ts built from web/ as files; no server code or tool imports the browser code.',
+      severity: 'error',
+      from: { pathNot: WEB },
+      to: { path: WEB },
+    },
+    {
       name: 'app-knows-no-tooling',
       comment: 'Tests, scripts, the auditor, ops, chaos and bench use the app; the app must run (and ship) without them.',
       severity: 'error',
@@ -105,7 +123,9 @@ module.exports = {
     // require.resolve() names modules too: the workflow bundle's entry points and interceptors.
     exoticRequireStrings: ['require.resolve'],
     doNotFollow: { path: ['^node_modules/', '^generated/'] },
-    exclude: { path: ['^coverage/', '^\\.data/', '^test/histories/', '^bench/results/'] },
+    // web/'s .tsx files: dependency-cruiser's swc parser reads TypeScript without JSX. They import the
+    // saga's types through web/src/types.ts, which it does check; .oxlintrc.json keeps them to that.
+    exclude: { path: ['^coverage/', '^\\.data/', '^test/histories/', '^bench/results/', '^web/dist/', '^web/src/.*\\.tsx$'] },
     // generated/ may be a symbolic link (a git worktree's): keep its name in the report.
     preserveSymlinks: true,
     // The packages' "exports" (@nats-io/*, tsx/cjs), as Node resolves them for require().

@@ -7,6 +7,7 @@ import type { TestStack } from './test-stack';
 export type TestApi = {
   /** e.g. http://127.0.0.1:54321, with no trailing slash. */
   base: string;
+  port: number;
   /** The headers that let a customer read, watch and cancel this order: its secret. */
   asOwner(orderId: string): { authorization: string };
   close(): void;
@@ -20,7 +21,7 @@ export const TEST_ORDER_SECRET_KEY = 'test-order-secret-key';
  * sagas on the stack's task queue, answers /healthz without checking anything,
  * and takes the token 'test-operator-token'; `overrides` replaces any of that.
  */
-export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {}): TestApi {
+export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {}, { port = 0 }: { port?: number } = {}): TestApi {
   const app = createApp({
     checkouts: new CheckoutClient(stack.client, stack.taskQueue),
     services: stack.services,
@@ -32,11 +33,16 @@ export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {})
     ping: async () => undefined,
     ...overrides,
   });
-  const server = app.listen(0);
+  const server = app.listen(port);
   const secrets = new OrderSecrets(overrides.orderSecretKey ?? TEST_ORDER_SECRET_KEY);
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    port: (server.address() as AddressInfo).port,
     asOwner: (orderId) => ({ authorization: `Bearer ${secrets.secretFor(orderId)}` }),
-    close: () => void server.close(),
+    // Event streams never end by themselves: they are cut, as a stopping API process would.
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
   };
 }

@@ -1,0 +1,47 @@
+// The JSON the pages read, as docs/http-api.md describes it. Declared here,
+// not imported from api/: the browser bundle takes nothing from the server's
+// code but the saga's pure types and constants (workflows/checkout-types.ts).
+import type { CheckoutFailure, CheckoutStatus, StepState, TimerState, UndoState } from '../../workflows/checkout-types';
+
+export type { CheckoutStatus, StepState, TimerState, UndoState };
+export { CHECKOUT_STATUSES, UNDO_OF } from '../../workflows/checkout-types';
+
+export type Product = { sku: string; name: string; price: number; available: number; reserved: number };
+
+export type Issue = { path: (string | number)[]; message: string };
+export type ApiError = { error: string; issues?: Issue[] };
+
+export type Placed = { orderId: string; secret: string; links: { page: string; self: string; temporalUi: string } };
+
+export type InFlightActivity = {
+  activity: string;
+  attempt: number;
+  lastFailure: { message: string; type: string | null } | null;
+  nextAttemptAt: string | null;
+};
+
+export type Order = {
+  orderId: string;
+  status: CheckoutStatus | string;
+  total?: number | null;
+  currency?: string;
+  steps: StepState[];
+  failure?: CheckoutFailure;
+  failedCompensations?: CheckoutFailure[];
+  resolutions?: { action: string; note: string; at: string }[];
+  trackingNumber?: string | null;
+  timers?: TimerState[];
+  compensations?: UndoState[];
+  saga: { queryable: true } | { queryable: false; stuck: boolean; attempt: number; cause: string; message: string };
+  activities: InFlightActivity[];
+  services: {
+    payment: { status: string; amount: number; currency: string; declineCode: string | null; expiresAt: string | null } | null;
+    ledger: { kind: string; amount: number; currency: string; at: string }[];
+    inventory: { status: string; items: { sku: string; quantity: number }[]; expiresAt: string | null } | null;
+    shipment: { status: string; trackingNumber: string | null; carrier: string | null } | null;
+    notifications: { eventId: string; channel: string; to: string; subject: string; body: string; sentAt: string }[];
+  };
+  links: { self: string; temporalUi: string };
+};
+
+export type OrderSummary = { orderId: string; status: string; customerId: string | null; startedAt: string; closedAt: string | null };
