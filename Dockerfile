@@ -16,6 +16,12 @@ COPY prisma ./prisma
 COPY lib ./lib
 COPY scripts/setup.sh ./scripts/setup.sh
 RUN bash scripts/setup.sh
+# The web app, bundled with esbuild and Preact (devDependencies): only the
+# static files it builds go into the image.
+COPY scripts/build-web.ts ./scripts/build-web.ts
+COPY workflows/checkout-types.ts ./workflows/checkout-types.ts
+COPY web ./web
+RUN npx tsx scripts/build-web.ts
 
 # --- the image -----------------------------------------------------------------
 FROM node:20.20.2-slim
@@ -32,6 +38,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && npm uninstall --no-save --omit=dev prisma typescript \
   && npm cache clean --force
 COPY --from=build /app/generated ./generated
+COPY --from=build /app/web/dist ./web/dist
 # What .dockerignore lets through: the app, the migrations and the two scripts
 # the migrate service runs; no tests or other tooling.
 COPY . .

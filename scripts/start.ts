@@ -8,8 +8,9 @@
 //      in .data/nats), otherwise warn: orders still work, and their facts wait
 //      in the outbox until a NATS appears.
 //   3. PostgreSQL: create the database if needed, migrate, seed the catalog.
+//      The web app is built too (scripts/build-web.ts, offline, a second).
 //   4. The worker and the API as two child processes, as in production, with
-//      their output prefixed [worker] / [api].
+//      their output prefixed [worker] / [api]. The API serves the web app.
 //   5. Wait until the API is healthy and the worker polls, then say where
 //      everything is.
 //
@@ -27,7 +28,8 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { sleep } from '../lib/backoff';
-import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig, operatorToken } from '../lib/config';
+import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig, operatorToken, orderSecretKey } from '../lib/config';
+import { buildWeb, describeBuild } from './build-web';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   // Fail before starting anything when the API would refuse its token anyway.
   const token = operatorToken(config);
+  orderSecretKey(config);
   // With a payload key, a codec server lets the Web UI show payloads in clear.
   // The UI can send no token of ours (only its own login's), so locally the
   // codec server runs without one, on 127.0.0.1 only; outside development or
@@ -131,6 +134,9 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
+  const web = await buildWeb();
+  log(`web app ${describeBuild(web)}`);
+
   // --- 4. Worker and API -------------------------------------------------------
   if (await tcpAnswers('127.0.0.1', config.port)) {
     throw new Error(`port ${config.port} is already in use (another npm start?); set PORT to use another one`);
@@ -180,6 +186,8 @@ async function main(): Promise<void> {
       '',
       '  Checkout saga is up.',
       '',
+      `  Store:        ${apiUrl}/ (orders are drawn live on their pages)`,
+      `  Operations:   ${apiUrl}/ops`,
       `  API:          ${apiUrl}`,
       `  Temporal UI:  ${uiUrl}`,
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
@@ -196,7 +204,9 @@ async function main(): Promise<void> {
       `    -H 'Content-Type: application/json' \\`,
       `    -d '${body}'`,
       '',
-      '  Its e-mail notification shows up in GET /orders/<orderId> under services.notifications.',
+      '  The answer carries the order\'s secret: read it with',
+      `  curl -s ${apiUrl}/orders/<orderId> -H 'Authorization: Bearer <secret>'`,
+      '  or open links.page in a browser. Its e-mail shows up there under services.notifications.',
       '',
       '  Ctrl-C stops everything.',
       '',

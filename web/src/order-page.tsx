@@ -230,6 +230,8 @@ const UNDO_TEXT: Record<UndoState['status'], string> = {
 function CompensationStack({ order, now }: { order: Order; now: number }) {
   const stack = [...(order.compensations ?? [])].reverse();
   if (stack.length === 0) return <p>Empty: nothing to undo yet.</p>;
+  // A completed saga never runs its undos: the stack is simply dropped.
+  const dropped = order.status === 'COMPLETED';
   return (
     <>
       <ol class="stack">
@@ -240,7 +242,7 @@ function CompensationStack({ order, now }: { order: Order; now: number }) {
           return (
             <li key={entry.step} class={`undo undo-${entry.status}`} data-undo={entry.undo} data-state={entry.status}>
               <span class="step-name">{label(entry.undo)}</span> <span class="muted">undoes {label(entry.step).toLowerCase()}</span>
-              <span class="badge">{retrying ? `retrying (attempt ${inFlight.attempt})` : UNDO_TEXT[entry.status]}</span>
+              <span class="badge">{retrying ? `retrying (attempt ${inFlight.attempt})` : dropped && entry.status === 'registered' ? 'not needed' : UNDO_TEXT[entry.status]}</span>
               {retrying && <RetryDetail activity={inFlight} now={now} />}
               {entry.status === 'failed' && failed && (
                 <span class="detail">
@@ -251,7 +253,7 @@ function CompensationStack({ order, now }: { order: Order; now: number }) {
           );
         })}
       </ol>
-      <p class="muted">Last: close the order record with the outcome.</p>
+      <p class="muted">{dropped ? 'The order completed: nothing is undone.' : 'Last: close the order record with the outcome.'}</p>
     </>
   );
 }
