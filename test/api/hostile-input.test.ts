@@ -236,11 +236,13 @@ it('POST /orders: a valid body with odd content types, encodings or Idempotency-
   );
 });
 
-it('GET /orders/:id, POST cancel and POST resolve: weird ids, junk bodies, any credentials', async () => {
+it('GET /orders/:id, its events, POST cancel and POST resolve: weird ids, junk bodies, any credentials', async () => {
   const junkBody = fc.oneof(brokenOrderText, junkJson.map((v) => JSON.stringify(v)), fc.constant(undefined));
   await assertHarmless(
     fc.oneof(
       weirdId.map((id) => ({ method: 'GET', path: `/orders/${id}`, headers: {}, expect: 'invalid' as const })),
+      // Without the order's secret: the 404 of an unknown order, before any stream opens.
+      fc.tuple(weirdId, authVariants).map(([id, auth]) => ({ method: 'GET', path: `/orders/${id}/events`, headers: auth, expect: 'invalid' as const })),
       fc.tuple(weirdId, junkBody, fc.constantFrom('application/json', 'text/plain')).map(([id, body, type]) => ({
         method: 'POST',
         path: `/orders/${id}/cancel`,
