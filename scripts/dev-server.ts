@@ -14,20 +14,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { resolveTemporalCli, type Log } from './temporal-cli';
+import { devServerArgs, serverDynamicConfig, type ServerLever } from './temporal-settings';
 
 /** Custom search attributes the dev server registers at start; the workflow writes them. */
 const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
 
 const DEV_SERVER_IP = '127.0.0.1';
 
-/**
- * Server settings the application is tuned for. Eager activity dispatch lets
- * the server hand an activity to the worker that scheduled it in the answer to
- * the workflow task, skipping the activity task queue: on these machines it
- * halves a saga's latency at low load (see bench/README.md, "Levers"). It is off by
- * default in the open-source server; set it in your cluster's dynamic config.
- */
-const DEV_SERVER_DYNAMIC_CONFIG = ['--dynamic-config-value', 'system.enableActivityEagerExecution=true'];
 const DEV_SERVER_NAMESPACE = 'default';
 
 export type DevServerOptions = {
@@ -43,6 +36,8 @@ export type DevServerOptions = {
   serverLogLevel?: 'debug' | 'info' | 'warn' | 'error' | 'never';
   /** A codec server the Web UI sends payloads to for decoding (--ui-codec-endpoint). */
   uiCodecEndpoint?: string;
+  /** Server settings to leave at the server's default (scripts/temporal-settings.ts), for the bench's A/B. */
+  withoutLevers?: ServerLever[];
   /** More CLI arguments for `temporal server start-dev`, after ours. */
   extraArgs?: string[];
   log?: Log;
@@ -83,7 +78,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<DevSe
         ...(opts.serverLogLevel && { log: { format: 'pretty', level: opts.serverLogLevel } }),
         extraArgs: [
           ...(opts.headless ? ['--headless'] : []),
-          ...DEV_SERVER_DYNAMIC_CONFIG,
+          ...devServerArgs(serverDynamicConfig(opts.withoutLevers)),
           ...(opts.uiCodecEndpoint && !opts.headless ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
           ...(opts.extraArgs ?? []),
         ],
