@@ -14,6 +14,26 @@ export function procCpuMs(pid: number): number | undefined {
   }
 }
 
+/** Resident set size in MiB, from /proc/<pid>/status (VmRSS, in kB). */
+export function procRssMiB(pid: number): number | undefined {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? undefined : Math.round(Number(kb) / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/** RSS in MiB of this process and of the watched ones, by the names cpuBetween gives them. */
+export function rssMiB(watched: Watched): Record<string, number> {
+  const out: Record<string, number> = { 'node (driver+worker)': Math.round(process.memoryUsage().rss / 2 ** 20) };
+  for (const [name, pid] of Object.entries(watched)) {
+    const rss = pid === undefined ? undefined : procRssMiB(pid);
+    if (rss !== undefined) out[name] = rss;
+  }
+  return out;
+}
+
 function cmdline(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');

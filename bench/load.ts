@@ -1,7 +1,7 @@
 // A closed loop: C concurrent callers, each starting its next saga as soon as
 // the previous one reached its terminal result. Warm-up, then a measured window.
 import { sleep } from '../lib/backoff';
-import { cpuBetween, round, snapshot, type CpuReport, type Watched } from './cpu';
+import { cpuBetween, round, rssMiB, snapshot, type CpuReport, type Watched } from './cpu';
 
 export type OneResult = { status: string; postMs?: number; eagerlyStarted?: boolean };
 export type RunOne = (n: number) => Promise<OneResult>;
@@ -21,6 +21,8 @@ export type LevelResult = {
   latencyMs: { p50: number; p95: number; p99: number; mean: number; max: number };
   postLatencyMs?: { p50: number; p95: number; p99: number };
   cpu: CpuReport;
+  /** Resident memory per process at the end of the measured window, in MiB. */
+  rssMiB: Record<string, number>;
   /** The measured window on the monotonic clock, in µs: the clock of V8's CPU profiles (see profile.ts). */
   windowUs: [number, number];
   /** CPU ms per completed saga, per process. */
@@ -73,6 +75,7 @@ export async function runLevel(opts: {
   phase = 'stop';
   const windowEnd = monotonicUs();
   const after = snapshot(opts.watched());
+  const rss = rssMiB(opts.watched());
   // A saga stuck in retries must not hang the run: give the rest a minute, then go on.
   await Promise.race([Promise.all(loops), sleep(60_000)]);
   const unfinished = opts.concurrency - finished;
@@ -93,6 +96,7 @@ export async function runLevel(opts: {
     latencyMs: stats(latencies),
     postLatencyMs: posts.length ? stats(posts) : undefined,
     cpu,
+    rssMiB: rss,
     windowUs: [windowStart, windowEnd],
     cpuMsPerSaga: Object.fromEntries(Object.entries(cpu.ms).map(([k, v]) => [k, completed ? round(v / completed, 2) : 0])),
   };

@@ -12,6 +12,7 @@
 // --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
 // --profile: the same run under V8's CPU profiler, summarised per measured window
 // --record: also write the figures to bench/results/latest.{md,json}, to be committed
+// --memory [--memory-workflows N]: also the worker's memory per cached workflow (memory.ts)
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
 import { ROOT, createBenchDatabase, dropDatabase, startBenchDevServer, urlFor, type BenchDevServer, type DevServerSettings } from './stack';
+import { measureMemory, type MemoryResult } from './memory';
 import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
 import { Client } from 'pg';
 
@@ -45,6 +47,8 @@ type Args = {
   keepDb: boolean;
   profile: boolean;
   record: boolean;
+  /** Sagas to hold in the worker's cache for the memory measurement; 0: not measured. */
+  memoryWorkflows: number;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -65,6 +69,7 @@ function parseArgs(argv: string[]): Args {
     keepDb: false,
     profile: false,
     record: false,
+    memoryWorkflows: 0,
   };
   const nums = (v: string) => v.split(',').map(Number);
   for (let i = 0; i < argv.length; i++) {
@@ -97,6 +102,8 @@ function parseArgs(argv: string[]): Args {
       case '--keep-db': a.keepDb = true; break;
       case '--profile': a.profile = true; break;
       case '--record': a.record = true; break;
+      case '--memory': a.memoryWorkflows ||= 1000; break;
+      case '--memory-workflows': a.memoryWorkflows = Number(val()); break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }
@@ -113,6 +120,8 @@ type Variant = {
   dev: DevServerSettings & { persist?: boolean };
   tuning: WorkerTuning;
   updateWithStart?: boolean;
+  /** The full checkout (POST /orders) instead of the 5-step workload. */
+  mode?: '5step' | 'api';
 };
 
 type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?: number; breakdown?: Breakdown };
@@ -134,15 +143,15 @@ async function main(): Promise<void> {
   const dbUrl = await createBenchDatabase(dbName);
   const dbNames = [dbName, `${dbName}_dbos`];
 
-  const needsTemporal = args.systems.some((s) => s.startsWith('temporal') || s === 'api') || args.levers;
+  const needsTemporal = args.systems.some((s) => s.startsWith('temporal') || s === 'api') || args.levers || args.memoryWorkflows > 0;
   const servers = new Map<string, BenchDevServer>();
   const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
-    const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [] });
+    const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [], without: dev.withoutLevers ?? [] });
     let s = servers.get(key);
     if (!s) {
       const dbFilename = dev.persist ? path.join(dataDir, `${tag}-temporal-${servers.size}.db`) : undefined;
-      log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''})`);
-      s = await startBenchDevServer({ dbFilename, sqlitePragmas: dev.sqlitePragmas });
+      log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''}${dev.withoutLevers?.length ? `, without ${dev.withoutLevers.join(', ')}` : ''})`);
+      s = await startBenchDevServer({ dbFilename, sqlitePragmas: dev.sqlitePragmas, withoutLevers: dev.withoutLevers });
       servers.set(key, s);
     }
     return s;
@@ -151,12 +160,42 @@ async function main(): Promise<void> {
     ? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('./temporal-workflows'), logger: quietLogger })).code }
     : undefined;
 
+  const base: Variant = { name: 'baseline', localActivities: false, eager: false, pool: 10, dev: {}, tuning: {} };
+  const leverVariants: Variant[] = !args.levers ? [] : ([
+    base,
+    { ...base, name: 'local activities', localActivities: true },
+    { ...base, name: 'eager start', eager: true },
+    { ...base, name: 'pool 20', pool: 20 },
+    { ...base, name: 'pool 5', pool: 5 },
+    { ...base, name: 'pollers 2/2', tuning: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
+    { ...base, name: 'wft slots 100, polls 20/20', tuning: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentWorkflowTaskPolls: 20, maxConcurrentActivityTaskPolls: 20 } },
+    { ...base, name: 'dev server on SQLite file', dev: { persist: true } },
+    { ...base, name: 'SQLite file, WAL, synchronous=OFF', dev: { persist: true, sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'] } },
+    { ...base, name: 'local + eager', localActivities: true, eager: true },
+    // The start call returns once the order exists, not once the run exists: measured as the start latency.
+    { ...base, name: 'update-with-start', updateWithStart: true },
+    // The server's settings (scripts/temporal-settings.ts), each left at the server's default while the rest stay on.
+    { ...base, name: 'server: history queue reads at default', dev: { withoutLevers: ['history queue reads'] } },
+    { ...base, name: 'server: eager activity dispatch off', dev: { withoutLevers: ['eager activity dispatch'] } },
+    { ...base, name: 'server: both at default', dev: { withoutLevers: ['history queue reads', 'eager activity dispatch'] } },
+    { ...base, name: 'local + eager, server: history queue reads at default', localActivities: true, eager: true, dev: { withoutLevers: ['history queue reads'] } },
+    { ...base, name: 'full checkout', mode: 'api' },
+    { ...base, name: 'full checkout, server: history queue reads at default', mode: 'api', dev: { withoutLevers: ['history queue reads'] } },
+  ] satisfies Variant[]).filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
+
   const rows: Row[] = [];
   const failures: Record<string, string> = {};
   const inProcessAt = new Map<number, number>();
   let prefixN = 0;
   let orderN = 0;
   const nextN = () => orderN++;
+  // Progress: a line per row with the time left, from the rows measured so far (startups included).
+  const plannedRows = args.levels.length * (1 + args.systems.filter((x) => x !== 'inprocess').length) + (args.levers ? args.leverLevels.length * (1 + leverVariants.length) : 0);
+  const startedAt = Date.now();
+  const progress = () => {
+    const left = ((Date.now() - startedAt) / rows.length) * (plannedRows - rows.length);
+    return `[${rows.length}/${plannedRows}, about ${Math.ceil(left / 60_000)} min left]`;
+  };
 
   // The machine is shared and noisy: measure level by level, every system in
   // turn at each level, so each ratio compares runs taken close together.
@@ -167,7 +206,7 @@ async function main(): Promise<void> {
     const breakdown = await target.explain?.().catch(() => undefined);
     const row: Row = { system, variant, level, vsInProcess: base ? Math.round((level.perSecond / base) * 100) / 100 : undefined, breakdown };
     rows.push(row);
-    log(line(row));
+    log(`${progress()} ${line(row)}`);
   };
   const prefix = () => `${tag.replace('_', '')}x${prefixN++}`;
 
@@ -241,29 +280,21 @@ async function main(): Promise<void> {
   }
 
   if (args.levers) {
-    const base: Variant = { name: 'baseline', localActivities: false, eager: false, pool: 10, dev: {}, tuning: {} };
-    const variants: Variant[] = [
-      base,
-      { ...base, name: 'local activities', localActivities: true },
-      { ...base, name: 'eager start', eager: true },
-      { ...base, name: 'pool 20', pool: 20 },
-      { ...base, name: 'pool 5', pool: 5 },
-      { ...base, name: 'pollers 2/2', tuning: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
-      { ...base, name: 'wft slots 100, polls 20/20', tuning: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentWorkflowTaskPolls: 20, maxConcurrentActivityTaskPolls: 20 } },
-      { ...base, name: 'dev server on SQLite file', dev: { persist: true } },
-      { ...base, name: 'SQLite file, WAL, synchronous=OFF', dev: { persist: true, sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'] } },
-      { ...base, name: 'local + eager', localActivities: true, eager: true },
-      // The start call returns once the order exists, not once the run exists: measured as the start latency.
-      { ...base, name: 'update-with-start', updateWithStart: true },
-    ].filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
     for (const concurrency of args.leverLevels) {
       const inProcess = await inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() });
       await measureOne('in-process', 'lever baseline', concurrency, inProcess).finally(() => inProcess.stop());
-      for (const v of variants) {
-        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: '5step', updateWithStart: v.updateWithStart });
-        await measureOne('Temporal 5-step (lever)', v.name, concurrency, t).finally(() => t.stop());
+      for (const v of leverVariants) {
+        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: v.mode ?? '5step', updateWithStart: v.updateWithStart });
+        await measureOne(v.mode === 'api' ? 'Temporal full checkout (lever)' : 'Temporal 5-step (lever)', v.name, concurrency, t).finally(() => t.stop());
       }
     }
+  }
+
+  let memory: MemoryResult | undefined;
+  if (args.memoryWorkflows > 0) {
+    // A cache big enough to hold them all, so that what is measured is the cache, not evictions.
+    const t = await temporalTarget({ server: await serverFor({}), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: false, eager: false, tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 }, mode: 'api' });
+    memory = await measureMemory(t, args.memoryWorkflows, log).finally(() => t.stop());
   }
 
   const check = await outcomeCounts(dbUrl);
@@ -282,12 +313,19 @@ async function main(): Promise<void> {
     ordersByStatusInDatabase: check,
     systemsThatFailedToStart: failures,
     rows,
+    memory,
   };
   writeFileSync(outFile, JSON.stringify(result, null, 2));
   const facts = [
     `machine: ${machine.nproc} cores, ${machine.cpuModel}, ${machine.memGiB} GiB, Node ${machine.node}, kernel ${machine.kernel}; load average at start ${machine.loadavgAtStart.join(' ')}, at end ${result.machine.loadavgAtEnd.join(' ')}`,
     ...Object.entries(failures).map(([name, msg]) => `NOT MEASURED: ${name}: ${msg}`),
     `orders in the database by status: ${JSON.stringify(check)}`,
+    ...(memory
+      ? [
+          `memory: ${memory.cachedAfter - memory.cachedBefore} more checkouts in the worker's cache took its RSS from ${memory.workerRssMiB.before} to ${memory.workerRssMiB.after} MiB: ${memory.workerMiBPerCachedWorkflow} MiB per cached workflow` +
+            (memory.devServerRssMiB ? `; the dev server ${memory.devServerRssMiB.before} → ${memory.devServerRssMiB.after} MiB (${memory.devServerMiBPerOpenWorkflow} MiB per open workflow)` : ''),
+        ]
+      : []),
   ];
   console.log(table(rows));
   console.log(breakdownTable(rows));
@@ -364,7 +402,7 @@ function line({ system, variant, level: l, vsInProcess }: Row): string {
 }
 
 function table(rows: Row[]): string {
-  const head = ['system', 'C', 'sagas/s', 'p50 ms', 'p95 ms', 'p99 ms', 'vs in-process', 'start call p50/p99 ms', 'CPU cores: node / temporal / api / restate / pg ours (pg all)', 'CPU ms/saga (all listed)', 'machine busy', 'errors'];
+  const head = ['system', 'C', 'sagas/s', 'p50 ms', 'p95 ms', 'p99 ms', 'vs in-process', 'start call p50/p99 ms', 'CPU cores: node / temporal / api / restate / pg ours (pg all)', 'CPU ms/saga (all listed)', 'RSS MiB: node / temporal / api', 'machine busy', 'errors'];
   const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const { system, variant, level: l, vsInProcess } of rows) {
     const cores = CPU_COLS.map((k) => (l.cpu.cores[k] !== undefined ? String(l.cpu.cores[k]) : '-')).join(' / ') + ` (${l.cpu.cores['postgres (all)']})`;
@@ -381,6 +419,7 @@ function table(rows: Row[]): string {
         l.postLatencyMs ? `${l.postLatencyMs.p50} / ${l.postLatencyMs.p99}` : '-',
         cores,
         Math.round(perSaga * 10) / 10,
+        ['node (driver+worker)', 'temporal dev server', 'api (node)'].map((k) => l.rssMiB?.[k] ?? '-').join(' / '),
         `${Math.round(l.cpu.machineBusy * 100)}%`,
         l.errors,
       ].join(' | ')} |`,

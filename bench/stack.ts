@@ -11,6 +11,7 @@ import { migrate, quoteIdent, withDatabase } from '../scripts/db/migrate';
 import { adminQuery } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
 import { freePort, startDevServer, waitForHttp } from '../scripts/dev-server';
+import type { ServerLever } from '../scripts/temporal-settings';
 import { InventoryService } from '../services/inventory/inventory-service';
 import { findPids } from './cpu';
 import { BENCH_PRICE, BENCH_SKU, BENCH_STOCK } from './workload';
@@ -43,7 +44,7 @@ export async function dropDatabase(name: string): Promise<void> {
   await adminQuery(databaseUrl(), `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 }
 
-export type DevServerSettings = { dbFilename?: string; sqlitePragmas?: string[] };
+export type DevServerSettings = { dbFilename?: string; sqlitePragmas?: string[]; withoutLevers?: ServerLever[] };
 
 export type BenchDevServer = { env: TestWorkflowEnvironment; address: string; pid?: number; teardown(): Promise<void> };
 
@@ -54,8 +55,8 @@ export async function startBenchDevServer(settings: DevServerSettings): Promise<
   for (const p of settings.sqlitePragmas ?? []) extraArgs.push('--sqlite-pragma', p);
   // For experiments with server settings, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
   extraArgs.push(...(process.env.BENCH_DEV_SERVER_ARGS?.split(' ').filter(Boolean) ?? []));
-  // The server settings `npm start` and the tests use (eager activity dispatch), without the UI.
-  const { env, address, teardown } = await startDevServer({ port, headless: true, dbFilename: settings.dbFilename, serverLogLevel: 'error', extraArgs });
+  // The server settings `npm start` and the tests use (scripts/temporal-settings.ts) but those left out for an A/B, without the UI.
+  const { env, address, teardown } = await startDevServer({ port, headless: true, dbFilename: settings.dbFilename, serverLogLevel: 'error', withoutLevers: settings.withoutLevers, extraArgs });
   const pid = findPids(['start-dev', `${port}`])[0];
   return { env, address, pid, teardown };
 }

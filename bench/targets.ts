@@ -23,6 +23,8 @@ export type Target = {
   stop(): Promise<void>;
   /** Where the milliseconds of the latest sagas went (Temporal only). */
   explain?(): Promise<Breakdown | undefined>;
+  /** For the memory measurement (memory.ts): the full checkout's API, the worker's cache, its client. */
+  memory?: { apiUrl?: string; cachedWorkflows(): number; client: Client };
 };
 
 /** Order ids unique across the whole run: every target gets its own prefix. */
@@ -156,6 +158,7 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
       return mean;
     },
     watched: () => ({ 'temporal dev server': opts.server.pid, ...(api ? { 'api (node)': api.pid } : {}) }),
+    memory: { apiUrl: api?.url, cachedWorkflows: () => worker.getStatus().numCachedWorkflows, client },
     async stop() {
       await api?.stop();
       worker.shutdown();
