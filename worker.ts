@@ -19,12 +19,23 @@ import { orderStreamNames } from './services/order/order-stream';
 // global setup that bundles once for every worker, npm run ops, the chaos run)
 // must pass this list. It names workflow modules, so it lives with the worker
 // that wires them in rather than in lib/, which knows nothing of the app.
-export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [
-  require.resolve('./workflows/log-interceptors'),
-  // Workflow run and schedule-activity spans; they leave the sandbox through the
-  // `exporter` sink, which the worker must therefore always register (lib/tracing.ts).
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+const LOG_INTERCEPTORS = require.resolve('./workflows/log-interceptors');
+// Workflow run and schedule-activity spans; they leave the sandbox through the
+// `exporter` sink, which the worker must therefore always register (lib/tracing.ts).
+const OTEL_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/** Every workflow interceptor the app has: what a bundle shared by tests and tools holds. */
+export const WORKFLOW_INTERCEPTOR_MODULES: string[] = [LOG_INTERCEPTORS, OTEL_INTERCEPTORS];
+
+/**
+ * What this worker bundles: the span interceptors only when traces go
+ * somewhere. Without an exporter their spans are dropped at the sink, yet each
+ * is still built inside the sandbox on every activation (bench/README.md,
+ * "Levers"). They add headers, never commands, so histories replay either way.
+ */
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  return tracing ? WORKFLOW_INTERCEPTOR_MODULES : [LOG_INTERCEPTORS];
+}
 
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
@@ -41,6 +52,8 @@ type CheckoutWorkerOptions = {
   metrics?: WorkerMetrics;
   /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
   tracing?: Tracing;
+  /** Slots, pollers and cache, for the bench; the SDK's defaults otherwise. */
+  tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'maxConcurrentWorkflowTaskPolls' | 'maxConcurrentActivityTaskPolls'>>;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -54,12 +67,13 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
     dataConverter: opts.dataConverter,
     interceptors: {
       // A prebuilt bundle has them compiled in already; naming them again only earns a warning.
-      ...(opts.workflowBundle ? {} : { workflowModules: WORKFLOW_INTERCEPTOR_MODULES }),
+      ...(opts.workflowBundle ? {} : { workflowModules: workflowInterceptorModules(opts.tracing !== undefined) }),
       // Tracing first: it is outermost, so the metrics and log interceptor runs inside the activity's span.
       activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
     },
     sinks: workflowTraceSinks(opts.tracing),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...opts.tuning,
   });
 }
 

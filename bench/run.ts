@@ -15,6 +15,7 @@
 // --memory [--memory-workflows N]: also the worker's memory per cached workflow (memory.ts)
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +28,7 @@ import { ROOT, createBenchDatabase, dropDatabase, startBenchDevServer, urlFor, t
 import { measureMemory, type MemoryResult } from './memory';
 import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
 import { Client } from 'pg';
+import { WORKFLOW_INTERCEPTOR_MODULES, workflowInterceptorModules } from '../worker';
 
 type Args = {
   seconds: number;
@@ -122,6 +124,9 @@ type Variant = {
   updateWithStart?: boolean;
   /** The full checkout (POST /orders) instead of the 5-step workload. */
   mode?: '5step' | 'api';
+  /** For the full checkout: the workflow interceptor modules bundled (the deployed worker's by default), payload encryption. */
+  workflowInterceptors?: string[];
+  codec?: boolean;
 };
 
 type Row = { system: string; variant?: string; level: LevelResult; vsInProcess?: number; breakdown?: Breakdown };
@@ -159,6 +164,18 @@ async function main(): Promise<void> {
   const bundle = needsTemporal
     ? { code: (await bundleWorkflowCode({ workflowsPath: require.resolve('./temporal-workflows'), logger: quietLogger })).code }
     : undefined;
+  // The full checkout runs on the worker as deployed: the application's workflows with the workflow interceptors
+  // worker.ts bundles (or fewer, for a lever), and a payload key when a lever encrypts.
+  const deployedBundles = new Map<string, Promise<{ code: string }>>();
+  const deployed = async (v: Pick<Variant, 'workflowInterceptors' | 'codec'> = {}): Promise<TemporalOptions['deployed']> => {
+    // As worker.ts bundles them with tracing off, unless the variant says otherwise.
+    const modules = v.workflowInterceptors ?? workflowInterceptorModules(false);
+    const key = modules.join();
+    if (!deployedBundles.has(key)) {
+      deployedBundles.set(key, bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: modules, logger: quietLogger }).then((b) => ({ code: b.code })));
+    }
+    return { bundle: await deployedBundles.get(key)!, payloadKey: v.codec ? randomBytes(32).toString('base64') : undefined };
+  };
 
   const base: Variant = { name: 'baseline', localActivities: false, eager: false, pool: 10, dev: {}, tuning: {} };
   const leverVariants: Variant[] = !args.levers ? [] : ([
@@ -180,6 +197,9 @@ async function main(): Promise<void> {
     { ...base, name: 'server: both at default', dev: { withoutLevers: ['history queue reads', 'eager activity dispatch'] } },
     { ...base, name: 'local + eager, server: history queue reads at default', localActivities: true, eager: true, dev: { withoutLevers: ['history queue reads'] } },
     { ...base, name: 'full checkout', mode: 'api' },
+    { ...base, name: 'full checkout, payload codec', mode: 'api', codec: true },
+    { ...base, name: 'full checkout, OTel workflow interceptors (as bundled before, tracing off)', mode: 'api', workflowInterceptors: WORKFLOW_INTERCEPTOR_MODULES },
+    { ...base, name: 'full checkout, no workflow interceptors', mode: 'api', workflowInterceptors: [] },
     { ...base, name: 'full checkout, server: history queue reads at default', mode: 'api', dev: { withoutLevers: ['history queue reads'] } },
   ] satisfies Variant[]).filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
 
@@ -220,7 +240,7 @@ async function main(): Promise<void> {
   };
   // The main Temporal runs: same server, database, pool and worker tuning; each system sets what it varies.
   const mainTemporal = (overrides: Pick<TemporalOptions, 'localActivities' | 'eager' | 'mode' | 'noopSteps'>) => async () =>
-    temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, tuning: mainVariant.tuning, ...overrides });
+    temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, tuning: mainVariant.tuning, ...overrides, deployed: overrides.mode === 'api' ? await deployed() : undefined });
   const systems: { name: string; variant?: string; make: () => Promise<Target> }[] = [
     { name: 'in-process', make: () => inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() }) },
   ];
@@ -284,7 +304,7 @@ async function main(): Promise<void> {
       const inProcess = await inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() });
       await measureOne('in-process', 'lever baseline', concurrency, inProcess).finally(() => inProcess.stop());
       for (const v of leverVariants) {
-        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: v.mode ?? '5step', updateWithStart: v.updateWithStart });
+        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: v.mode ?? '5step', updateWithStart: v.updateWithStart, deployed: v.mode === 'api' ? await deployed(v) : undefined });
         await measureOne(v.mode === 'api' ? 'Temporal full checkout (lever)' : 'Temporal 5-step (lever)', v.name, concurrency, t).finally(() => t.stop());
       }
     }
@@ -293,7 +313,7 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   if (args.memoryWorkflows > 0) {
     // A cache big enough to hold them all, so that what is measured is the cache, not evictions.
-    const t = await temporalTarget({ server: await serverFor({}), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: false, eager: false, tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 }, mode: 'api' });
+    const t = await temporalTarget({ server: await serverFor({}), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: false, eager: false, tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 }, mode: 'api', deployed: await deployed() });
     memory = await measureMemory(t, args.memoryWorkflows, log).finally(() => t.stop());
   }
 

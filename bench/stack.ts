@@ -64,7 +64,7 @@ export async function startBenchDevServer(settings: DevServerSettings): Promise<
 export type ApiProcess = { url: string; pid: number; stop(): Promise<void> };
 
 /** The real API (api/server.ts) as its own node process. */
-export async function startApi(opts: { databaseUrl: string; temporalAddress: string; taskQueue: string; poolSize: number }): Promise<ApiProcess> {
+export async function startApi(opts: { databaseUrl: string; temporalAddress: string; taskQueue: string; poolSize: number; payloadKey?: string }): Promise<ApiProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'server.ts')], {
     cwd: ROOT,
@@ -74,6 +74,7 @@ export async function startApi(opts: { databaseUrl: string; temporalAddress: str
       TEMPORAL_ADDRESS: opts.temporalAddress,
       TEMPORAL_TASK_QUEUE: opts.taskQueue,
       DB_POOL_SIZE: String(opts.poolSize),
+      ...(opts.payloadKey && { TEMPORAL_PAYLOAD_KEY: opts.payloadKey }),
       PORT: String(port),
       // Any free port: a running npm start holds the default one.
       API_METRICS_PORT: '0',

@@ -3,7 +3,10 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { createCheckoutActivities } from '../activities/checkout-activities';
+import { loadConfig } from '../lib/config';
+import { dataConverter } from '../lib/data-converter';
 import { createDb } from '../lib/db';
+import { createCheckoutWorker } from '../worker';
 import { createServices } from '../services';
 import type { CheckoutState } from '../workflows/checkout-types';
 import { sagaBreakdown, type Breakdown } from './breakdown';
@@ -71,6 +74,12 @@ export type TemporalOptions = {
   noopSteps?: boolean;
   /** Start with Update-with-Start, which answers once the order exists; its latency is reported as the POST latency. */
   updateWithStart?: boolean;
+  /**
+   * For mode 'api': the worker as worker.ts deploys it (createCheckoutWorker: its activity interceptors, its
+   * workflow sinks, and this bundle, which holds the workflow interceptors it was built with), and the payload
+   * key the worker and the API encrypt with, if any.
+   */
+  deployed?: { bundle: WorkerOptions['workflowBundle']; payloadKey?: string };
 };
 
 /**
@@ -81,20 +90,34 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
   const db = createDb(opts.dbUrl, opts.pool);
   const services = createServices(db);
   const connection = await NativeConnection.connect({ address: opts.server.address });
-  const client = new Client({ connection, namespace: 'default' });
+  const payloadKey = opts.deployed?.payloadKey;
+  // The same converter as the worker's, or the results would not decode.
+  const converter = dataConverter(loadConfig({ ...process.env, TEMPORAL_PAYLOAD_KEY: payloadKey }));
+  const client = new Client({ connection, namespace: 'default', dataConverter: converter });
   const taskQueue = `bench-${randomBytes(4).toString('hex')}`;
-  const worker = await Worker.create({
-    connection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundle: opts.bundle,
-    activities: { ...createCheckoutActivities(services), ...(opts.noopSteps ? createNoopBenchActivities() : createBenchActivities(services)) },
-    ...opts.tuning,
-  });
+  const worker = opts.deployed
+    ? await createCheckoutWorker({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        db,
+        services,
+        workflowBundle: opts.deployed.bundle,
+        dataConverter: converter,
+        tuning: opts.tuning,
+      })
+    : await Worker.create({
+        connection,
+        namespace: 'default',
+        taskQueue,
+        workflowBundle: opts.bundle,
+        activities: { ...createCheckoutActivities(services), ...(opts.noopSteps ? createNoopBenchActivities() : createBenchActivities(services)) },
+        ...opts.tuning,
+      });
   const running = worker.run();
   const api =
     opts.mode === 'api'
-      ? await startApi({ databaseUrl: opts.dbUrl, temporalAddress: opts.server.address, taskQueue, poolSize: opts.pool })
+      ? await startApi({ databaseUrl: opts.dbUrl, temporalAddress: opts.server.address, taskQueue, poolSize: opts.pool, payloadKey })
       : undefined;
 
   const recent: string[] = [];
