@@ -16,7 +16,7 @@ import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { resolveTemporalCli, type Log } from './temporal-cli';
 
 /** Custom search attributes the dev server registers at start; the workflow writes them. */
-const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
+export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
 
 const DEV_SERVER_IP = '127.0.0.1';
 
