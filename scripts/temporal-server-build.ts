@@ -30,7 +30,7 @@ export function cachedServerDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(cacheHome, 'checkout-saga', 'temporal-server', TEMPORAL_SERVER_VERSION);
 }
 
-export function binariesIn(dir: string): TemporalServerBinaries {
+function binariesIn(dir: string): TemporalServerBinaries {
   return { server: path.join(dir, 'temporal-server'), sqlTool: path.join(dir, 'temporal-sql-tool'), schemaDir: path.join(dir, SCHEMA_DIR) };
 }
 
