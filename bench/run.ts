@@ -11,6 +11,7 @@
 // --sqlite-pragma K=V --max-wft N --max-act N --wft-polls N --act-polls N
 // --wf-cache N --systems a,b,c --lever-levels 50 --out FILE --keep-db
 // --profile: the same run under V8's CPU profiler, summarised per measured window
+// --server postgres: the Temporal rows on the production-topology server (scripts/temporal-server.ts)
 // --record: also write the figures to bench/results/latest.{md,json}, to be committed
 // --memory [--memory-workflows N]: also the worker's memory per cached workflow (memory.ts)
 import { DefaultLogger, Runtime, bundleWorkflowCode } from '@temporalio/worker';
@@ -24,7 +25,7 @@ import { runProfiled, summarizeProfiles } from './profile';
 import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
-import { ROOT, createBenchDatabase, dropDatabase, startBenchDevServer, urlFor, type BenchDevServer, type DevServerSettings } from './stack';
+import { BENCH_SERVER_KINDS, ROOT, createBenchDatabase, dropDatabase, startBenchServer, urlFor, type BenchDevServer, type BenchServerKind, type DevServerSettings } from './stack';
 import { measureMemory, type MemoryResult } from './memory';
 import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
 import { Client } from 'pg';
@@ -51,6 +52,7 @@ type Args = {
   record: boolean;
   /** Sagas to hold in the worker's cache for the memory measurement; 0: not measured. */
   memoryWorkflows: number;
+  server: BenchServerKind;
 };
 
 function parseArgs(argv: string[]): Args {
@@ -72,6 +74,7 @@ function parseArgs(argv: string[]): Args {
     profile: false,
     record: false,
     memoryWorkflows: 0,
+    server: 'dev',
   };
   const nums = (v: string) => v.split(',').map(Number);
   for (let i = 0; i < argv.length; i++) {
@@ -106,10 +109,12 @@ function parseArgs(argv: string[]): Args {
       case '--record': a.record = true; break;
       case '--memory': a.memoryWorkflows ||= 1000; break;
       case '--memory-workflows': a.memoryWorkflows = Number(val()); break;
+      case '--server': a.server = val() as BenchServerKind; break;
       default: throw new Error(`unknown flag ${flag}`);
     }
   }
   if (a.peers) a.systems = [...new Set([...a.systems, 'dbos', 'restate'])];
+  if (!BENCH_SERVER_KINDS.includes(a.server)) throw new Error(`--server ${a.server}: expected ${BENCH_SERVER_KINDS.join(' or ')}`);
   return a;
 }
 
@@ -151,12 +156,14 @@ async function main(): Promise<void> {
   const needsTemporal = args.systems.some((s) => s.startsWith('temporal') || s === 'api') || args.levers || args.memoryWorkflows > 0;
   const servers = new Map<string, BenchDevServer>();
   const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
-    const key = JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [], without: dev.withoutLevers ?? [] });
+    // One production-topology server serves every variant: the SQLite settings and the levers' A/B are the dev server's.
+    const key = args.server === 'postgres' ? 'postgres' : JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [], without: dev.withoutLevers ?? [] });
     let s = servers.get(key);
     if (!s) {
       const dbFilename = dev.persist ? path.join(dataDir, `${tag}-temporal-${servers.size}.db`) : undefined;
-      log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''}${dev.withoutLevers?.length ? `, without ${dev.withoutLevers.join(', ')}` : ''})`);
-      s = await startBenchDevServer({ dbFilename, sqlitePragmas: dev.sqlitePragmas, withoutLevers: dev.withoutLevers });
+      if (args.server === 'postgres') log('starting the production-topology Temporal server (PostgreSQL, 4 history shards)');
+      else log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''}${dev.withoutLevers?.length ? `, without ${dev.withoutLevers.join(', ')}` : ''})`);
+      s = await startBenchServer(args.server, { dbFilename, sqlitePragmas: dev.sqlitePragmas, withoutLevers: dev.withoutLevers });
       servers.set(key, s);
     }
     return s;
@@ -387,7 +394,7 @@ async function profiled(args: Args): Promise<void> {
 }
 
 function describeVariant(a: Args): string {
-  const parts = [a.localActivities ? 'local activities' : 'activities', a.eager ? 'eager start' : null, `pool ${a.pool}`, a.dbFilename ? 'SQLite file' : 'in-memory', ...a.sqlitePragmas];
+  const parts = [a.localActivities ? 'local activities' : 'activities', a.eager ? 'eager start' : null, `pool ${a.pool}`, a.server === 'postgres' ? 'Temporal server on PostgreSQL' : a.dbFilename ? 'SQLite file' : 'in-memory', ...a.sqlitePragmas];
   for (const [k, v] of Object.entries(a.tuning)) parts.push(`${k}=${v}`);
   return parts.filter(Boolean).join(', ');
 }

@@ -1,6 +1,7 @@
 // The pieces of a fresh stack for one bench run: its own database, its own
-// Temporal dev server on free ports, and (for the full-checkout path) the real
-// API as a separate process.
+// Temporal server on free ports (the dev server, or with --server postgres the
+// production-topology one), and (for the full-checkout path) the real API as a
+// separate process.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { adminQuery } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
 import { freePort, startDevServer, waitForHttp } from '../scripts/dev-server';
 import type { ServerLever } from '../scripts/temporal-settings';
+import { startTemporalServer } from '../scripts/temporal-server';
 import { InventoryService } from '../services/inventory/inventory-service';
 import { findPids } from './cpu';
 import { BENCH_PRICE, BENCH_SKU, BENCH_STOCK } from './workload';
@@ -46,7 +48,20 @@ export async function dropDatabase(name: string): Promise<void> {
 
 export type DevServerSettings = { dbFilename?: string; sqlitePragmas?: string[]; withoutLevers?: ServerLever[] };
 
-export type BenchDevServer = { env: TestWorkflowEnvironment; address: string; pid?: number; teardown(): Promise<void> };
+export type BenchDevServer = { env?: TestWorkflowEnvironment; address: string; pid?: number; teardown(): Promise<void> };
+
+/** `--server`: which Temporal server the Temporal rows run on. */
+export type BenchServerKind = 'dev' | 'postgres';
+export const BENCH_SERVER_KINDS: readonly BenchServerKind[] = ['dev', 'postgres'];
+
+/**
+ * The dev server with these settings, or the production-topology server
+ * (PostgreSQL, 4 history shards) on fresh databases dropped at teardown; the
+ * dev server's SQLite settings do not apply to it.
+ */
+export function startBenchServer(kind: BenchServerKind, settings: DevServerSettings): Promise<BenchDevServer> {
+  return kind === 'postgres' ? startTemporalServer({ freshDatabases: true, serverLogLevel: 'error' }) : startBenchDevServer(settings);
+}
 
 /** The dev server without its UI, quiet, on a free port; in memory unless dbFilename is given. */
 export async function startBenchDevServer(settings: DevServerSettings): Promise<BenchDevServer> {

@@ -17,7 +17,7 @@ import { resolveTemporalCli, type Log } from './temporal-cli';
 import { devServerArgs, serverDynamicConfig, type ServerLever } from './temporal-settings';
 
 /** Custom search attributes the dev server registers at start; the workflow writes them. */
-const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
+export const SEARCH_ATTRIBUTES: SearchAttributeKey<SearchAttributeType>[] = [ORDER_STATUS, CUSTOMER_ID];
 
 const DEV_SERVER_IP = '127.0.0.1';
 

@@ -34,7 +34,7 @@ import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer, type DevServer } from './dev-server';
 import { findNatsServer, probeNats, startNatsServer, type NatsServer } from './nats-server';
-import { isAlive } from './temporal-cli';
+import { isAlive } from './go-install';
 
 const ROOT = path.resolve(__dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');

@@ -10,12 +10,13 @@
 // `go install` into that cache, then the SDK's cached-download.
 //
 // Run directly (`tsx scripts/temporal-cli.ts`) it prints the path it resolved.
-import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { sleep } from '../lib/backoff';
+import { goInstallWithLock, type Log } from './go-install';
+
+export type { Log } from './go-install';
 
 /**
  * v1.5.1 is the last CLI release that `go install pkg@version` accepts: from
@@ -25,7 +26,6 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 const GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal';
 
 export type TemporalCliExecutable = { type: 'existing-path'; path: string } | { type: 'cached-download' };
-export type Log = (message: string) => void;
 
 const defaultLog: Log = (m) => process.stderr.write(`[temporal-cli] ${m}\n`);
 
@@ -74,124 +74,20 @@ export async function resolveTemporalCli(log: Log = defaultLog): Promise<Tempora
   // 4. Build it from its Go module.
   const go = findOnPath('go');
   if (go) {
-    await buildWithLock(go, cached, log);
+    await goInstallWithLock({
+      go,
+      what: `the Temporal CLI ${TEMPORAL_CLI_VERSION}`,
+      version: TEMPORAL_CLI_VERSION,
+      binaries: { [path.basename(cached)]: GO_PACKAGE },
+      dir: path.dirname(cached),
+      log,
+    });
     return { type: 'existing-path', path: cached };
   }
 
   // 5. The SDK downloads the CLI itself; this only works with internet access.
   log('no Temporal CLI found and no Go toolchain to build one: falling back to the SDK download (needs internet)');
   return { type: 'cached-download' };
-}
-
-// --- building ---------------------------------------------------------------
-
-/**
- * Only one process builds at a time (e.g. jest and `npm start` started
- * together); the others wait for its result. The lock is a directory, because
- * mkdir is atomic, holding the builder's pid so a lock left by a killed build
- * can be recognised as stale and taken over.
- */
-async function buildWithLock(go: string, target: string, log: Log): Promise<void> {
-  const dir = path.dirname(target);
-  mkdirSync(dir, { recursive: true });
-  const lock = `${dir}.lock`;
-  let waitingSaid = false;
-  for (;;) {
-    if (tryLock(lock)) break;
-    const holder = lockHolder(lock);
-    if (holder !== undefined && !isAlive(holder)) {
-      log(`removing a stale build lock left by pid ${holder}`);
-      rmSync(lock, { recursive: true, force: true });
-      continue;
-    }
-    if (!waitingSaid) {
-      log(`another process${holder ? ` (pid ${holder})` : ''} is building the Temporal CLI; waiting for it...`);
-      waitingSaid = true;
-    }
-    await sleep(1000);
-  }
-  try {
-    // The holder we waited for may have finished the job.
-    if (isExecutableFile(target)) return;
-    // Temp dirs of builds that were killed; nobody else builds while we hold the lock.
-    for (const name of readdirSync(path.dirname(dir))) {
-      if (name.startsWith(`${path.basename(dir)}.build-`)) rmSync(path.join(path.dirname(dir), name), { recursive: true, force: true });
-    }
-    await build(go, target, log);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function tryLock(lock: string): boolean {
-  try {
-    mkdirSync(lock);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  writeFileSync(path.join(lock, 'pid'), String(process.pid));
-  return true;
-}
-
-function lockHolder(lock: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path.join(lock, 'pid'), 'utf8'));
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    // Just created and the pid not written yet, or removed meanwhile.
-    return undefined;
-  }
-}
-
-/** Whether a process with this pid exists (EPERM: it does, but is not ours to signal). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function build(go: string, target: string, log: Log): Promise<void> {
-  const started = Date.now();
-  log(`building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${target}`);
-  log('the first build downloads many Go modules and compiles for several minutes; later runs reuse the binary');
-  // go install writes into GOBIN as it likes; a temp dir beside the target
-  // (same filesystem) lets us rename the finished binary into place atomically,
-  // so a killed build never leaves a half-written `temporal` behind.
-  const tmp = await mkdtemp(`${path.dirname(target)}.build-`);
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(go, ['install', `${GO_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
-        env: { ...process.env, GOBIN: tmp },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      // Stream go's progress ("go: downloading ...") so a long build is visibly alive.
-      const forward = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`go: ${line.replace(/^go: /, '')}`);
-      };
-      child.stdout.on('data', forward);
-      child.stderr.on('data', forward);
-      // Compiling prints nothing for minutes; say that we are still at it.
-      const heartbeat = setInterval(() => log(`still building (${Math.round((Date.now() - started) / 1000)} s)...`), 30_000);
-      child.on('error', (err) => {
-        clearInterval(heartbeat);
-        reject(err);
-      });
-      child.on('close', (code) => {
-        clearInterval(heartbeat);
-        resolve(code);
-      });
-    });
-    const built = path.join(tmp, 'temporal');
-    if (code !== 0 || !existsSync(built)) throw new Error(`go install ${GO_PACKAGE}@${TEMPORAL_CLI_VERSION} failed (exit ${code})`);
-    renameSync(built, target);
-    log(`built in ${Math.round((Date.now() - started) / 1000)} s: ${target}`);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
 }
 
 /** `temporal --version`, for messages. */
