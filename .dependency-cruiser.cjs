@@ -122,7 +122,7 @@ module.exports = {
     parser: 'swc',
     // require.resolve() names modules too: the workflow bundle's entry points and interceptors.
     exoticRequireStrings: ['require.resolve'],
-    doNotFollow: { path: ['^node_modules/', '^generated/'] },
+    doNotFollow: { path: ['^node_modules/', '^bench/node_modules/', '^generated/'] },
     // web/'s .tsx files: dependency-cruiser's swc parser reads TypeScript without JSX. They import the
     // saga's types through web/src/types.ts, which it does check; .oxlintrc.json keeps them to that.
     exclude: { path: ['^coverage/', '^\\.data/', '^test/histories/', '^bench/results/', '^web/dist/', '^web/src/.*\\.tsx$'] },

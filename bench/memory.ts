@@ -44,7 +44,7 @@ export async function measureMemory(target: Target, workflows: number, log: (m: 
   log(`memory: ${cachedBefore} cached, worker RSS ${Math.round(before.worker)} MiB; starting ${workflows} sagas that wait on the carrier`);
 
   const ids: string[] = [];
-  const post = async (n: number) => {
+  const post = async () => {
     const res = await fetch(`${m.apiUrl}/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -60,7 +60,7 @@ export async function measureMemory(target: Target, workflows: number, log: (m: 
     ids.push(body.workflowId);
   };
   let next = 0;
-  await Promise.all(Array.from({ length: 10 }, async () => { while (next < workflows) await post(next++); }));
+  await Promise.all(Array.from({ length: 10 }, async () => { while (next++ < workflows) await post(); }));
   // Each saga enters the cache with its first task; wait until they all have.
   const deadline = Date.now() + 120_000;
   while (m.cachedWorkflows() < cachedBefore + workflows && Date.now() < deadline) await sleep(500);
