@@ -20,7 +20,7 @@ import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } fro
 import { eachLimit } from '../lib/each-limit';
 import { splitTasks, workflowTasks } from '../ops/saga-history';
 import { ManagedProcess } from './managed-process';
-import { EXPECTED_ENDINGS, LAST_UNITS_SKU, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
+import { LAST_UNITS_SKU, expectedEndings, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
 import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
 
 export type ChaosOptions = {
@@ -302,7 +302,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         for (const { orderId, kind, final } of ended) {
           const ending = final!.reason ? `${final!.status} ${final!.reason}` : final!.status;
           endings[ending] = (endings[ending] ?? 0) + 1;
-          if (!EXPECTED_ENDINGS[kind].includes(ending)) unexpected.push({ orderId, kind, ending });
+          if (!expectedEndings(kind, opts.carrierFailureRate).includes(ending)) unexpected.push({ orderId, kind, ending });
           if (kind === 'last-units' && final!.status === 'COMPLETED') lastUnitsCompleted++;
         }
         const slowest = placed.reduce<Placed | undefined>((a, o) => ((o.seconds ?? 0) > (a?.seconds ?? 0) ? o : a), undefined);
