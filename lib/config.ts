@@ -97,7 +97,11 @@ const env = z.object({
   WORKER_PROCESSES: z.coerce.number().int().min(1).max(MAX_WORKER_PROCESSES).default(1),
   // Empty counts as unset, as docker-compose.yml passes it: coerced, it would
   // be 0, which turns the SDK's workflow cache (and sticky execution) off.
-  MAX_CACHED_WORKFLOWS: z.union([z.literal('').transform(() => undefined), z.coerce.number().int().nonnegative()]).optional(),
+  // The SDK takes 1 for 2, with a warning: refused here instead.
+  MAX_CACHED_WORKFLOWS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().nonnegative().refine((n) => n !== 1, 'must be 0 (no cache) or at least 2').optional(),
+  ),
 });
 
 /**

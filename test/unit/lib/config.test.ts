@@ -99,6 +99,7 @@ describe('loadConfig', () => {
     ['more worker processes than one machine can use', { WORKER_PROCESSES: '17' }, 'WORKER_PROCESSES'],
     ['a negative workflow cache', { MAX_CACHED_WORKFLOWS: '-1' }, 'MAX_CACHED_WORKFLOWS'],
     ['a workflow cache that is no number', { MAX_CACHED_WORKFLOWS: 'lots' }, 'MAX_CACHED_WORKFLOWS'],
+    ['a workflow cache of one, which the SDK would quietly make two', { MAX_CACHED_WORKFLOWS: '1' }, 'MAX_CACHED_WORKFLOWS'],
   ])('refuses %s, naming the variable', (_what, env, variable) => {
     expect(refusal(env)).toMatch(new RegExp(`^ConfigError: Invalid configuration: ${variable}: [^\\n]+$`));
   });
