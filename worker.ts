@@ -52,6 +52,8 @@ type CheckoutWorkerOptions = {
   metrics?: WorkerMetrics;
   /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
   tracing?: Tracing;
+  /** How many workflows the worker keeps in its sticky cache (MAX_CACHED_WORKFLOWS); unset keeps the SDK's default. */
+  maxCachedWorkflows?: number;
   /** Slots, pollers and cache, for the bench; the SDK's defaults otherwise. */
   tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'maxConcurrentWorkflowTaskPolls' | 'maxConcurrentActivityTaskPolls'>>;
 };
@@ -72,6 +74,7 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
       activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
     },
     sinks: workflowTraceSinks(opts.tracing),
+    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...opts.tuning,
   });
@@ -102,7 +105,19 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     dataConverter: dataConverter(config),
     metrics,
     tracing,
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
   });
+  // The sweeper and the messaging below run in every worker process, however
+  // many there are (WORKER_PROCESSES, compose replicas, several `npm run
+  // worker`), rather than in an elected one: each is safe to run N times at
+  // once, and a single one would stop with its process. The sweeper locks each
+  // hold FOR UPDATE SKIP LOCKED and re-checks that it is still HELD, so a hold
+  // is released once; the relay locks its batch FOR UPDATE SKIP LOCKED, so
+  // relays share the outbox, and a row published twice (a relay killed before
+  // it marked it) is dropped by JetStream's Nats-Msg-Id, or else by the
+  // consumer's inbox; the consumer is one durable JetStream consumer that
+  // hands each fact to one of its subscribers. docs/operations.md, "Scaling
+  // out workers".
   const sweeper = startReservationSweeper(services.inventory, {
     everyMs: Math.min(services.inventory.reservationTtlSeconds * 250, 30_000),
     log: (msg) => logger.info({ component: 'reservation-sweeper' }, msg),
@@ -123,6 +138,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
       address: config.temporal.address,
       metrics: metricsServer.url,
       ...(temporalCorePort > 0 && { temporalCoreMetrics: `http://${host}:${temporalCorePort}/metrics` }),
+      ...(config.worker.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.worker.maxCachedWorkflows }),
     },
     'Worker polling',
   );

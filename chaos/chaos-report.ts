@@ -32,9 +32,10 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   out(`Chaos run: ${placed} in ${r.seconds} s (seed ${r.seed}; logs and report.json in ${r.logDir})`);
   out('  Endings:');
   for (const [ending, n] of Object.entries(r.endings).sort()) out(`    ${String(n).padStart(4)}  ${ending}`);
-  out(`  Faults: ${r.faults.workerKills} worker SIGKILLs, ${r.faults.apiRestarts} API restarts, ${r.faults.serverRestarts} dev server restarts`);
+  const byProcess = r.faults.workerProcesses > 1 ? ` (of ${r.faults.workerProcesses} worker processes: ${r.faults.workerKillsByProcess.join(', ')})` : '';
+  out(`  Faults: ${r.faults.workerKills} worker SIGKILLs${byProcess}, ${r.faults.apiRestarts} API restarts, ${r.faults.serverRestarts} dev server restarts`);
   if (r.faults.failed.length > 0) out(`  Faults not injected: ${r.faults.failed.length}${list(r.faults.failed, (f) => `${f.what}: ${f.error}`)}`);
-  out(`  Restarts by the supervisor: worker ${r.faults.workerRestarts}, API ${r.faults.apiRestartsTotal}`);
+  out(`  Restarts by the supervisor: ${r.faults.workerProcesses > 1 ? 'workers' : 'worker'} ${r.faults.workerRestarts}, API ${r.faults.apiRestartsTotal}`);
   out(`  Activity retries: ${r.activityRetries}; client request retries: ${r.requestRetries}`);
   const slow = r.slowestOrder;
   out(`  Slowest order: ${slow ? `${slow.seconds} s, ${slow.orderId} (${slow.kind}), from its start to its end in Temporal` : 'none ended'}`);

@@ -25,6 +25,8 @@ import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, typ
 
 export type ChaosOptions = {
   orders: number;
+  /** How many worker processes run side by side on the task queue; each kill picks one of them. */
+  workerProcesses: number;
   workerKills: number;
   apiRestarts: number;
   serverRestarts: number;
@@ -45,7 +47,10 @@ export type ChaosReport = {
   endings: Record<string, number>;
   unexpected: { orderId: string; kind: OrderKind; ending: string }[];
   faults: {
+    workerProcesses: number;
     workerKills: number;
+    /** Kills by worker process (index 0 is worker 1): which ones the seed picked. */
+    workerKillsByProcess: number[];
     apiRestarts: number;
     serverRestarts: number;
     workerRestarts: number;
@@ -96,7 +101,7 @@ const TERMINAL = new Set(['COMPLETED', 'COMPENSATED', 'FAILED', 'RESOLVED_MANUAL
 const POLL_INTERVAL_MS = 1000;
 
 /**
- * Drives a mixed load through the real API while killing the worker (SIGKILL),
+ * Drives a mixed load through the real API while killing a worker (SIGKILL),
  * restarting the API and restarting the Temporal dev server (which keeps its
  * state in a file); then waits for every order to end, replays every saga's
  * history and audits the stores. Whatever goes wrong once the stack is up is
@@ -142,11 +147,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
         NODE_ENV: 'development',
       };
-      const worker = new ManagedProcess('worker', 'worker.ts', env, path.join(logDir, 'worker.log'));
+      // Each worker a process of its own, restarted on its own, as N replicas
+      // under a supervisor are; with one, the log keeps its old name.
+      const workers = Array.from({ length: opts.workerProcesses }, (_, i) =>
+        opts.workerProcesses === 1
+          ? new ManagedProcess('worker', 'worker.ts', env, path.join(logDir, 'worker.log'))
+          : new ManagedProcess(`worker ${i + 1}`, 'worker.ts', env, path.join(logDir, `worker-${i + 1}.log`)),
+      );
       const api = new ManagedProcess('api', 'api/server.ts', env, path.join(logDir, 'api.log'));
       const apiUrl = `http://127.0.0.1:${apiPort}`;
       const db = createDb(databaseUrl, 4);
-      const faults = { workerKills: 0, apiRestarts: 0, serverRestarts: 0, failed: [] as ChaosReport['faults']['failed'] };
+      const faults = {
+        workerKills: 0,
+        workerKillsByProcess: workers.map(() => 0),
+        apiRestarts: 0,
+        serverRestarts: 0,
+        failed: [] as ChaosReport['faults']['failed'],
+      };
       const errors: string[] = [];
       let connection: Connection | undefined;
       // Each side of the run (placing, faults, polling, the histories) records
@@ -160,7 +177,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
       try {
         // Up to here, and until the API is healthy, a failure is a broken setup: it throws.
-        worker.start();
+        for (const worker of workers) worker.start();
         api.start();
         await until(() => healthy(apiUrl), 90_000, 'the API to become healthy');
         log(`stack up: API ${apiUrl}, Temporal ${server.address}, logs in ${logDir}`);
@@ -171,8 +188,24 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const plan = planOrders(opts.orders, randomBytes(3).toString('hex'));
         const loadMs = opts.loadSeconds * 1000;
         const at = (n: number) => Array.from({ length: n }, () => 0.1 * loadMs + random() * 0.7 * loadMs).sort((a, b) => a - b);
+        // Which worker each kill takes comes from a generator of its own, so
+        // that a seed with one worker still draws the fault times and the
+        // cancels it always did.
+        const pick = mulberry32(opts.seed + 1);
         const faultSchedule = [
-          ...at(opts.workerKills).map((ms) => ({ ms, what: 'kill the worker', act: () => worker.kill().then(() => faults.workerKills++) })),
+          ...at(opts.workerKills).map((ms) => {
+            const i = Math.floor(pick() * workers.length);
+            const victim = workers[i]!;
+            return {
+              ms,
+              what: `kill the ${victim.name}`,
+              act: () =>
+                victim.kill().then(() => {
+                  faults.workerKills++;
+                  faults.workerKillsByProcess[i]!++;
+                }),
+            };
+          }),
           ...at(opts.apiRestarts).map((ms) => ({ ms, what: 'restart the API', act: () => api.restartGracefully().then(() => faults.apiRestarts++) })),
           ...at(opts.serverRestarts).map((ms) => ({
             ms,
@@ -316,7 +349,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           orders: placed.length,
           endings,
           unexpected,
-          faults: { ...faults, workerRestarts: worker.restarts, apiRestartsTotal: api.restarts },
+          faults: {
+            ...faults,
+            workerProcesses: workers.length,
+            workerRestarts: workers.reduce((n, w) => n + w.restarts, 0),
+            apiRestartsTotal: api.restarts,
+          },
           activityRetries: ended.reduce((n, o) => n + o.final!.retries, 0),
           requestRetries: client.retries,
           stuck: placed.filter((o) => !o.final).map(({ orderId, kind, lastSeen }) => ({ orderId, kind, lastSeen })),
@@ -335,7 +373,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         writeFileSync(path.join(logDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
         return report;
       } finally {
-        await Promise.all([worker.stop(), api.stop()]);
+        await Promise.all([...workers.map((w) => w.stop()), api.stop()]);
         await connection?.close();
         await db.$disconnect();
         await server.teardown();

@@ -47,6 +47,12 @@ const previousKeysSchema = z.string().transform((text, ctx) => {
 const bearerToken = (message: string) =>
   z.union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, message)]).optional();
 
+/**
+ * More would not help on one machine: each process is a Node.js heap and a
+ * database pool of its own, and the task queue is shared however many poll it.
+ */
+export const MAX_WORKER_PROCESSES = 16;
+
 const env = z.object({
   DATABASE_URL: z.string().default('postgresql://postgres@127.0.0.1:5432/checkout'),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
@@ -86,6 +92,16 @@ const env = z.object({
   API_METRICS_PORT: z.coerce.number().int().nonnegative().default(9463),
   WORKER_METRICS_PORT: z.coerce.number().int().nonnegative().default(9464),
   TEMPORAL_METRICS_PORT: z.coerce.number().int().nonnegative().default(9465),
+  // How many worker processes `npm start` runs. Only the launcher reads it: a
+  // worker is one process whatever this says (compose scales with replicas).
+  WORKER_PROCESSES: z.coerce.number().int().min(1).max(MAX_WORKER_PROCESSES).default(1),
+  // Empty counts as unset, as docker-compose.yml passes it: coerced, it would
+  // be 0, which turns the SDK's workflow cache (and sticky execution) off.
+  // The SDK takes 1 for 2, with a warning: refused here instead.
+  MAX_CACHED_WORKFLOWS: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z.coerce.number().int().nonnegative().refine((n) => n !== 1, 'must be 0 (no cache) or at least 2').optional(),
+  ),
 });
 
 /**
@@ -139,6 +155,12 @@ export type Config = {
   payloadKeys: { current: PayloadKey; previous: PayloadKey[] } | undefined;
   codec: { port: number; authToken: string | undefined; corsOrigins: string[] };
   metrics: { host: string; apiPort: number; workerPort: number; temporalCorePort: number };
+  worker: {
+    /** How many worker processes `npm start` runs; their metrics ports come from lib/worker-ports.ts. */
+    processes: number;
+    /** Worker.create's maxCachedWorkflows; unset keeps the SDK's default, which scales with the heap. */
+    maxCachedWorkflows: number | undefined;
+  };
 };
 
 /** Without the unset keys, so that spreading it over the defaults keeps them. */
@@ -188,6 +210,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: e.CODEC_CORS_ORIGINS ? e.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [],
     },
     metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
+    worker: { processes: e.WORKER_PROCESSES, maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS },
   };
 }
 

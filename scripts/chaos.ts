@@ -5,6 +5,7 @@
 // at all (the stack never came up).
 //
 //   npm run chaos -- --orders 200 --worker-kills 5 --seed 42
+//   npm run chaos -- --orders 60 --worker-processes 2 --worker-kills 2
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { failedBecause, printReport } from '../chaos/chaos-report';
@@ -13,6 +14,8 @@ import { runChaos } from '../chaos/run-chaos';
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '120' },
+    // Side by side on the task queue, as WORKER_PROCESSES or compose replicas run them.
+    'worker-processes': { type: 'string', default: '1' },
     'worker-kills': { type: 'string', default: '4' },
     'api-restarts': { type: 'string', default: '1' },
     'server-restarts': { type: 'string', default: '1' },
@@ -32,12 +35,18 @@ const int = (name: keyof typeof values) => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${values[name]}`);
   return n;
 };
+const atLeastOne = (name: keyof typeof values) => {
+  const n = int(name);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number from 1, got ${values[name]}`);
+  return n;
+};
 
 // The replay at the end runs a worker in this process: its state changes are not news.
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 runChaos({
   orders: int('orders'),
+  workerProcesses: atLeastOne('worker-processes'),
   workerKills: int('worker-kills'),
   apiRestarts: int('api-restarts'),
   serverRestarts: int('server-restarts'),

@@ -9,9 +9,11 @@
 //      in the outbox until a NATS appears.
 //   3. PostgreSQL: create the database if needed, migrate, seed the catalog.
 //      The web app is built too (scripts/build-web.ts, offline, a second).
-//   4. The worker and the API as two child processes, as in production, with
+//   4. The worker and the API as child processes, as in production, with
 //      their output prefixed [worker] / [api]. The API serves the web app.
-//   5. Wait until the API is healthy and the worker polls, then say where
+//      WORKER_PROCESSES=N runs N workers, [worker 1] to [worker N], each with
+//      metrics ports of its own (lib/worker-ports.ts).
+//   5. Wait until the API is healthy and every worker polls, then say where
 //      everything is.
 //
 // Ctrl-C (or SIGTERM) stops the children gracefully, then the dev server.
@@ -29,6 +31,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { sleep } from '../lib/backoff';
 import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig, operatorToken, orderSecretKey } from '../lib/config';
+import { workerMetricsPorts } from '../lib/worker-ports';
 import { buildWeb, describeBuild } from './build-web';
 import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
@@ -76,6 +79,10 @@ async function main(): Promise<void> {
   // Fail before starting anything when the API would refuse its token anyway.
   const token = operatorToken(config);
   orderSecretKey(config);
+  // And when two workers would serve metrics on one port.
+  const workerPorts = workerMetricsPorts(config.metrics, config.worker.processes);
+  // One worker keeps the plain [worker] prefix it always had.
+  const workerName = (i: number) => (workerPorts.length === 1 ? 'worker' : `worker ${i + 1}`);
   // With a payload key, a codec server lets the Web UI show payloads in clear.
   // The UI can send no token of ours (only its own login's), so locally the
   // codec server runs without one, on 127.0.0.1 only; outside development or
@@ -144,6 +151,18 @@ async function main(): Promise<void> {
   if (codecUrl && (await tcpAnswers('127.0.0.1', config.codec.port))) {
     throw new Error(`port ${config.codec.port} is already in use; set CODEC_PORT to run the codec server on another one`);
   }
+  // A worker that cannot bind its metrics port dies, and takes everything with
+  // it: say which port, and which variable moves it, before starting any.
+  for (const [i, ports] of workerPorts.entries()) {
+    for (const [port, variable] of [
+      [ports.workerPort, 'WORKER_METRICS_PORT'],
+      [ports.temporalCorePort, 'TEMPORAL_METRICS_PORT'],
+    ] as const) {
+      if (port > 0 && (await tcpAnswers('127.0.0.1', port))) {
+        throw new Error(`port ${port}, for the metrics of the ${workerName(i)}, is already in use (another npm start?); set ${variable} to move it, or 0`);
+      }
+    }
+  }
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: config.databaseUrl,
@@ -156,7 +175,13 @@ async function main(): Promise<void> {
   };
   delete childEnv[INNER_FLAG];
   const spawnedAt = Date.now();
-  startChild('worker', ['worker.ts'], childEnv);
+  for (const [i, ports] of workerPorts.entries()) {
+    startChild(workerName(i), ['worker.ts'], {
+      ...childEnv,
+      WORKER_METRICS_PORT: String(ports.workerPort),
+      TEMPORAL_METRICS_PORT: String(ports.temporalCorePort),
+    });
+  }
   startChild('api', ['api/server.ts'], childEnv);
   if (codecUrl) {
     startChild('codec', ['api/codec-server.ts'], { ...childEnv, CODEC_AUTH_TOKEN: codecAuth ?? '' });
@@ -168,13 +193,20 @@ async function main(): Promise<void> {
     if (stopping) return;
     throw new Error(`the API did not become healthy on ${apiUrl}/healthz within 90 s`);
   }
-  if (!(await waitForWorker(temporalAddress, config.temporal.namespace, config.temporal.taskQueue, spawnedAt, 90_000))) {
-    if (stopping) return;
+  const polling = await waitForWorkers(temporalAddress, config.temporal.namespace, config.temporal.taskQueue, spawnedAt, workerPorts.length, 90_000);
+  if (stopping) return;
+  if (polling === 0) {
     log(`warning: no worker is polling task queue "${config.temporal.taskQueue}" yet; orders will wait until one does`);
+  } else if (polling < workerPorts.length) {
+    log(`warning: ${polling} of ${workerPorts.length} workers poll task queue "${config.temporal.taskQueue}"; the others may still be starting`);
   }
   if (stopping) return;
 
   const metricsUrl = (port: number) => (port > 0 ? `http://127.0.0.1:${port}/metrics` : 'off');
+  // Port 0 for the application metrics is any free port, which the worker's "Worker polling" line names.
+  const workerMetrics = (i: number) =>
+    `${workerName(i)} ${workerPorts[i]!.workerPort > 0 ? metricsUrl(workerPorts[i]!.workerPort) : `a free port (see its [${workerName(i)}] "Worker polling" line)`}, ` +
+    `Temporal SDK ${metricsUrl(workerPorts[i]!.temporalCorePort)}`;
   const body = JSON.stringify({
     customerId: 'cust_1',
     items: [{ sku: 'KB-001', quantity: 1 }],
@@ -192,7 +224,13 @@ async function main(): Promise<void> {
       `  Temporal UI:  ${uiUrl}`,
       `  Temporal:     ${temporalAddress} (namespace ${config.temporal.namespace}, task queue ${config.temporal.taskQueue})`,
       ...(codecUrl ? [`  Codec:        ${codecUrl} (payloads encrypted with key ${config.payloadKeys!.current.id}; the UI decrypts through it)`] : []),
-      `  Metrics:      API ${metricsUrl(config.metrics.apiPort)}, worker ${metricsUrl(config.metrics.workerPort)}, Temporal SDK ${metricsUrl(config.metrics.temporalCorePort)}`,
+      ...(workerPorts.length === 1
+        ? [`  Metrics:      API ${metricsUrl(config.metrics.apiPort)}, ${workerMetrics(0)}`]
+        : [
+            `  Workers:      ${workerPorts.length} processes on task queue ${config.temporal.taskQueue} (WORKER_PROCESSES)`,
+            `  Metrics:      API ${metricsUrl(config.metrics.apiPort)}`,
+            ...workerPorts.map((_, i) => `                ${workerMetrics(i)}`),
+          ]),
       `  Traces:       ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `exported to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT, e.g. http://localhost:4318)'}`,
       // A configured token is a secret and stays out of the terminal; the dev default is public anyway.
       `  Operator:     ${token === DEV_OPERATOR_TOKEN ? `Authorization: Bearer ${token}` : 'Authorization: Bearer $OPERATOR_TOKEN'} (GET /orders, POST /orders/:id/resolve)`,
@@ -350,11 +388,15 @@ async function waitForHealthy(url: string, timeoutMs: number): Promise<boolean> 
   return false;
 }
 
-/** Polls Temporal until a worker has polled the task queue since we spawned it. */
-async function waitForWorker(address: string, namespace: string, taskQueue: string, since: number, timeoutMs: number): Promise<boolean> {
+/**
+ * Polls Temporal until `expected` workers (by identity, one per process) have
+ * polled the task queue since we spawned them; returns how many did.
+ */
+async function waitForWorkers(address: string, namespace: string, taskQueue: string, since: number, expected: number, timeoutMs: number): Promise<number> {
   const connection = await Connection.connect({ address });
   try {
     const deadline = Date.now() + timeoutMs;
+    let seen = 0;
     while (Date.now() < deadline && !stopping) {
       const { pollers } = await connection.workflowService.describeTaskQueue({
         namespace,
@@ -362,10 +404,11 @@ async function waitForWorker(address: string, namespace: string, taskQueue: stri
         taskQueueType: 1, // TASK_QUEUE_TYPE_WORKFLOW
       });
       // A persisted server remembers pollers of the previous run for a while.
-      if (pollers?.some((p) => tsToMs(p.lastAccessTime) >= since - 1000)) return true;
+      seen = new Set(pollers?.filter((p) => tsToMs(p.lastAccessTime) >= since - 1000).map((p) => p.identity)).size;
+      if (seen >= expected) return seen;
       await sleep(500);
     }
-    return false;
+    return seen;
   } finally {
     await connection.close();
   }

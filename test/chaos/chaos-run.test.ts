@@ -2,7 +2,8 @@ import { runChaos } from '../../chaos/run-chaos';
 import { failedBecause, printReport } from '../../chaos/chaos-report';
 
 // The bounded chaos run: 40 orders of every kind through the real API, with
-// the worker SIGKILLed twice, the API restarted and the Temporal dev server
+// two worker processes on the task queue, a worker SIGKILLed twice (either of
+// them, as the seed picks), the API restarted and the Temporal dev server
 // restarted once. Every order must end as its trigger says, every saga's
 // history must replay against the current code, and the auditor must find
 // every store consistent.
@@ -12,6 +13,7 @@ it('every order ends, as expected, with no invariant violated, through worker ki
   const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
   const report = await runChaos({
     orders: 40,
+    workerProcesses: 2,
     workerKills: 2,
     apiRestarts: 1,
     serverRestarts: 1,
@@ -22,7 +24,10 @@ it('every order ends, as expected, with no invariant violated, through worker ki
   });
   printReport(report, (line) => process.stdout.write(`${line}\n`));
 
-  expect(report.faults).toMatchObject({ workerKills: 2, apiRestarts: 1, serverRestarts: 1 });
+  expect(report.faults).toMatchObject({ workerProcesses: 2, workerKills: 2, apiRestarts: 1, serverRestarts: 1 });
+  expect(report.faults.workerKillsByProcess.reduce((a, b) => a + b, 0)).toBe(2);
+  // Each kill brought its worker back (a worker that died on its own, e.g. with the dev server, adds one).
+  expect(report.faults.workerRestarts).toBeGreaterThanOrEqual(2);
   expect(report.stuck).toEqual([]);
   expect(report.unexpected).toEqual([]);
   expect(report.violations).toEqual([]);

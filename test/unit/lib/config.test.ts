@@ -30,7 +30,18 @@ describe('loadConfig', () => {
       payloadKeys: undefined,
       codec: { port: 8888, authToken: undefined, corsOrigins: [] },
       metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
+      worker: { processes: 1, maxCachedWorkflows: undefined },
     });
+  });
+
+  it('reads the worker processes and the workflow cache size', () => {
+    expect(config({ WORKER_PROCESSES: '3', MAX_CACHED_WORKFLOWS: '250' }).worker).toEqual({ processes: 3, maxCachedWorkflows: 250 });
+    // 0 is the SDK's own way to turn the cache off: accepted when asked for explicitly.
+    expect(config({ MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+  });
+
+  it('takes an empty MAX_CACHED_WORKFLOWS, as docker-compose.yml passes it, for unset rather than 0', () => {
+    expect(config({ MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBeUndefined();
   });
 
   it('leaves unset deadlines and service tunables to the workflow and the services that own their defaults', () => {
@@ -83,6 +94,12 @@ describe('loadConfig', () => {
     ['an order TTL of 0', { ORDER_TTL_SECONDS: '0' }, 'ORDER_TTL_SECONDS'],
     ['a rate limit of 0', { RATE_LIMIT_PER_MINUTE: '0' }, 'RATE_LIMIT_PER_MINUTE'],
     ['a stream name JetStream refuses', { NATS_STREAM: 'orders.v1' }, 'NATS_STREAM'],
+    ['no worker process', { WORKER_PROCESSES: '0' }, 'WORKER_PROCESSES'],
+    ['a fractional number of worker processes', { WORKER_PROCESSES: '1.5' }, 'WORKER_PROCESSES'],
+    ['more worker processes than one machine can use', { WORKER_PROCESSES: '17' }, 'WORKER_PROCESSES'],
+    ['a negative workflow cache', { MAX_CACHED_WORKFLOWS: '-1' }, 'MAX_CACHED_WORKFLOWS'],
+    ['a workflow cache that is no number', { MAX_CACHED_WORKFLOWS: 'lots' }, 'MAX_CACHED_WORKFLOWS'],
+    ['a workflow cache of one, which the SDK would quietly make two', { MAX_CACHED_WORKFLOWS: '1' }, 'MAX_CACHED_WORKFLOWS'],
   ])('refuses %s, naming the variable', (_what, env, variable) => {
     expect(refusal(env)).toMatch(new RegExp(`^ConfigError: Invalid configuration: ${variable}: [^\\n]+$`));
   });
