@@ -95,12 +95,16 @@ const env = z.object({
   // How many worker processes `npm start` runs. Only the launcher reads it: a
   // worker is one process whatever this says (compose scales with replicas).
   WORKER_PROCESSES: z.coerce.number().int().min(1).max(MAX_WORKER_PROCESSES).default(1),
+  // A cached checkout costs the worker about 0.35 MiB (npm run bench -- --memory,
+  // bench/README.md "Memory"): 1,000 of them add about 350 MiB to a worker of
+  // about 450 MiB, which fits a 1 GiB container. The SDK's own default follows
+  // the V8 heap limit, not the container's (about 2,300 on a 4 GiB heap, 0.8 GiB).
   // Empty counts as unset, as docker-compose.yml passes it: coerced, it would
   // be 0, which turns the SDK's workflow cache (and sticky execution) off.
   // The SDK takes 1 for 2, with a warning: refused here instead.
   MAX_CACHED_WORKFLOWS: z.preprocess(
     (value) => (value === '' ? undefined : value),
-    z.coerce.number().int().nonnegative().refine((n) => n !== 1, 'must be 0 (no cache) or at least 2').optional(),
+    z.coerce.number().int().nonnegative().refine((n) => n !== 1, 'must be 0 (no cache) or at least 2').default(1000),
   ),
 });
 

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       payloadKeys: undefined,
       codec: { port: 8888, authToken: undefined, corsOrigins: [] },
       metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
-      worker: { processes: 1, maxCachedWorkflows: undefined },
+      worker: { processes: 1, maxCachedWorkflows: 1000 },
     });
   });
 
@@ -41,7 +41,7 @@ describe('loadConfig', () => {
   });
 
   it('takes an empty MAX_CACHED_WORKFLOWS, as docker-compose.yml passes it, for unset rather than 0', () => {
-    expect(config({ MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBeUndefined();
+    expect(config({ MAX_CACHED_WORKFLOWS: '' }).worker.maxCachedWorkflows).toBe(1000);
   });
 
   it('leaves unset deadlines and service tunables to the workflow and the services that own their defaults', () => {
