@@ -321,7 +321,13 @@ async function main(): Promise<void> {
   if (args.memoryWorkflows > 0) {
     // A cache big enough to hold them all, so that what is measured is the cache, not evictions.
     const t = await temporalTarget({ server: await serverFor({}), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: false, eager: false, tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 }, mode: 'api', deployed: await deployed() });
-    memory = await measureMemory(t, args.memoryWorkflows, log).finally(() => t.stop());
+    // The rows measured so far are worth keeping whatever happens here.
+    memory = await measureMemory(t, args.memoryWorkflows, log)
+      .catch((err: Error) => {
+        failures['memory'] = err.message;
+        return undefined;
+      })
+      .finally(() => t.stop());
   }
 
   const check = await outcomeCounts(dbUrl);
