@@ -6,7 +6,7 @@
 import { sleep } from '../lib/backoff';
 import { procRssMiB } from './cpu';
 import type { Target } from './targets';
-import { BENCH_CUSTOMER } from './workload';
+import { postOrderRequest } from './workload';
 
 export type MemoryResult = {
   workflows: number;
@@ -45,16 +45,7 @@ export async function measureMemory(target: Target, workflows: number, log: (m: 
 
   const ids: string[] = [];
   const post = async () => {
-    const res = await fetch(`${m.apiUrl}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        customerId: BENCH_CUSTOMER,
-        items: [{ sku: 'KB-001', quantity: 1 }],
-        payment: { token: 'tok_visa' },
-        shippingAddress: { name: 'Bench Customer', line1: '1 Load St', city: 'London', postalCode: '00000', country: 'GB' },
-      }),
-    });
+    const res = await fetch(`${m.apiUrl}/orders`, postOrderRequest({ postalCode: '00000', country: 'GB' }));
     const body = (await res.json()) as { workflowId?: string };
     if (res.status !== 202 || !body.workflowId) throw new Error(`POST /orders answered ${res.status}`);
     ids.push(body.workflowId);

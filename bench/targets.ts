@@ -18,7 +18,7 @@ type BenchSagaInput = BenchInput & { localActivities?: boolean };
 import { startApi, type BenchDevServer } from './stack';
 import { createBenchActivities, createNoopBenchActivities } from './temporal-activities';
 import { acceptedUpdate, benchSaga } from './temporal-workflows';
-import { BENCH_CUSTOMER, benchSteps } from './workload';
+import { benchSteps, postOrderRequest } from './workload';
 
 export type Target = {
   runOne: RunOne;
@@ -150,16 +150,7 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
         }
       : async (n) => {
           const t0 = performance.now();
-          const res = await fetch(`${api!.url}/orders`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              customerId: BENCH_CUSTOMER,
-              items: [{ sku: 'KB-001', quantity: 1 }],
-              payment: { token: 'tok_visa' },
-              shippingAddress: { name: 'Bench Customer', line1: '1 Load St', city: 'London', postalCode: 'N1 9GU', country: countryFor(n) },
-            }),
-          });
+          const res = await fetch(`${api!.url}/orders`, postOrderRequest({ postalCode: 'N1 9GU', country: countryFor(n) }));
           const body = (await res.json()) as { workflowId?: string; error?: string };
           const postMs = performance.now() - t0;
           if (res.status !== 202 || !body.workflowId) throw new Error(`POST /orders answered ${res.status}: ${JSON.stringify(body)}`);

@@ -8,6 +8,20 @@ export const BENCH_SKU = 'BENCH-001';
 export const BENCH_STOCK = 1_000_000_000;
 export const BENCH_PRICE = 1000;
 export const BENCH_CUSTOMER = 'cust_bench';
+
+/** A full checkout's POST /orders: one keyboard, the test card that succeeds, an address the carrier takes as given. */
+export function postOrderRequest(address: { postalCode: string; country: string }): RequestInit {
+  return {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      customerId: BENCH_CUSTOMER,
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      payment: { token: 'tok_visa' },
+      shippingAddress: { name: 'Bench Customer', line1: '1 Load St', city: 'London', ...address },
+    }),
+  };
+}
 const ITEMS = [{ sku: BENCH_SKU, quantity: 1 }];
 const HOLD_SECONDS = 600;
 
