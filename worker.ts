@@ -55,7 +55,17 @@ type CheckoutWorkerOptions = {
   /** How many workflows the worker keeps in its sticky cache (MAX_CACHED_WORKFLOWS); unset keeps the SDK's default. */
   maxCachedWorkflows?: number;
   /** Slots, pollers and cache, for the bench; the SDK's defaults otherwise. */
-  tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'maxConcurrentWorkflowTaskPolls' | 'maxConcurrentActivityTaskPolls'>>;
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxCachedWorkflows'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentLocalActivityExecutions'
+      | 'maxConcurrentWorkflowTaskPolls'
+      | 'maxConcurrentActivityTaskPolls'
+    >
+  >;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */

@@ -25,8 +25,7 @@ export function createCheckoutActivities({ orders, inventory, payments, shipping
     checkFraud: ({ customerId, total, currency }: { customerId: string; total: number; currency: string }) =>
       toTemporal(() => fraud.assess({ customerId, total, currency })),
 
-    reserveInventory: ({ orderId, key, items }: Keyed & { items: LineItem[] }) =>
-      toTemporal(() => inventory.reserve(orderId, items, key)),
+    reserveInventory: ({ orderId, key, items }: Keyed & { items: LineItem[] }) => toTemporal(() => inventory.reserve(orderId, items, key)),
 
     commitInventory: ({ orderId, key }: Keyed) => toTemporal(() => inventory.commit(orderId, key)),
 

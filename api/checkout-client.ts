@@ -14,7 +14,15 @@ import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/pa
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../lib/workflow-task-health';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
-import { CHECKOUT_STATUSES, type CheckoutInput, type CheckoutState, type CheckoutStatus, type Deadlines, type Resolution, type StepState } from '../workflows/checkout-types';
+import {
+  CHECKOUT_STATUSES,
+  type CheckoutInput,
+  type CheckoutState,
+  type CheckoutStatus,
+  type Deadlines,
+  type Resolution,
+  type StepState,
+} from '../workflows/checkout-types';
 import { CUSTOMER_ID, ORDER_STATUS } from '../workflows/search-attributes';
 import { orderIdOfWorkflow, workflowIdFor } from '../workflows/workflow-id';
 
@@ -49,9 +57,7 @@ export type Unqueryable = {
  * The saga's own state; or, when it cannot be queried, what the API can say
  * without it: the last status it recorded, no steps, and why.
  */
-export type SagaReading =
-  | (CheckoutState & { saga: { queryable: true } })
-  | { orderId: string; status: string; steps: StepState[]; saga: Unqueryable };
+export type SagaReading = (CheckoutState & { saga: { queryable: true } }) | { orderId: string; status: string; steps: StepState[]; saga: Unqueryable };
 
 /**
  * A regular activity the server has scheduled and not yet seen finish (the
@@ -267,10 +273,7 @@ export class CheckoutClient {
     return trouble && unqueryable(trouble);
   }
 
-  private async update(
-    orderId: string,
-    send: (handle: WorkflowHandle<typeof checkout>) => Promise<CheckoutState>,
-  ): Promise<UpdateOutcome> {
+  private async update(orderId: string, send: (handle: WorkflowHandle<typeof checkout>) => Promise<CheckoutState>): Promise<UpdateOutcome> {
     const workflowId = workflowIdFor(orderId);
     const handle = this.client.workflow.getHandle<typeof checkout>(workflowId);
     try {

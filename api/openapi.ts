@@ -66,7 +66,8 @@ const temporalUnavailable: ZodOpenApiResponseObject = {
 };
 const orderNotFound: ZodOpenApiResponseObject = {
   id: 'OrderNotFound',
-  description: "No such order (an id that is not a valid order id is none either), or no such order for this caller: without the order's secret or the operator token",
+  description:
+    "No such order (an id that is not a valid order id is none either), or no such order for this caller: without the order's secret or the operator token",
   content: json(apiErrorSchema, { notFound: { summary: 'Unknown order', value: { error: 'Order not found' } } }),
 };
 
@@ -233,7 +234,14 @@ const orderExamples: Examples = {
         { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
       ],
       saga: { queryable: true },
-      activities: [{ activity: 'createShipment', attempt: 3, lastFailure: { message: 'Carrier timed out', type: 'TransientError' }, nextAttemptAt: '2026-01-01T12:00:04.000Z' }],
+      activities: [
+        {
+          activity: 'createShipment',
+          attempt: 3,
+          lastFailure: { message: 'Carrier timed out', type: 'TransientError' },
+          nextAttemptAt: '2026-01-01T12:00:04.000Z',
+        },
+      ],
       services: {
         payment: { ...payment, status: 'AUTHORIZED' },
         ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
@@ -380,7 +388,10 @@ export const paths = {
             Link: z
               .string()
               .optional()
-              .meta({ description: 'RFC 8288: the next page, when there is one', header: { example: '</orders?limit=20&pageToken=CgZvcmRlcnMQAQ.kX1Xd3lE8h9Y2c9y5JmPbA>; rel="next"' } }),
+              .meta({
+                description: 'RFC 8288: the next page, when there is one',
+                header: { example: '</orders?limit=20&pageToken=CgZvcmRlcnMQAQ.kX1Xd3lE8h9Y2c9y5JmPbA>; rel="next"' },
+              }),
           }),
           content: json(z.array(orderSummarySchema)),
         },
@@ -439,7 +450,10 @@ export const paths = {
       requestParams: {
         path: orderPath,
         header: z.object({
-          'Last-Event-ID': z.string().optional().meta({ description: "The id of the last `order` event this client got", param: { example: '4FzB3jKq0vV1c8Tn2mXy1A' } }),
+          'Last-Event-ID': z
+            .string()
+            .optional()
+            .meta({ description: 'The id of the last `order` event this client got', param: { example: '4FzB3jKq0vV1c8Tn2mXy1A' } }),
         }),
       },
       responses: {
@@ -453,11 +467,14 @@ export const paths = {
   '/orders/{orderId}/cancel': {
     post: {
       operationId: 'cancelOrder',
-      summary: "Cancels the order: the saga compensates what it did (no body; its secret, or the operator token)",
+      summary: 'Cancels the order: the saga compensates what it did (no body; its secret, or the operator token)',
       security: ownerOrOperator,
       requestParams: { path: orderPath },
       responses: {
-        202: { description: 'The state; compensation goes on in the saga. Cancelling a cancelled order again is a 202 too', content: json(checkoutStateSchema) },
+        202: {
+          description: 'The state; compensation goes on in the saga. Cancelling a cancelled order again is a 202 too',
+          content: json(checkoutStateSchema),
+        },
         404: orderNotFound,
         409: error('The order has shipped or has ended, or its saga is stuck', {
           shipped: { summary: 'Shipped', value: { error: `Order ${ORDER_ID} has shipped and can no longer be cancelled` } },

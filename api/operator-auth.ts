@@ -19,10 +19,7 @@ export function requireOperator(
     const header = req.get('Authorization');
     const token = bearerToken(header);
     if (token === null) {
-      res.setHeader(
-        'WWW-Authenticate',
-        header === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_request"`,
-      );
+      res.setHeader('WWW-Authenticate', header === undefined ? `Bearer realm="${realm}"` : `Bearer realm="${realm}", error="invalid_request"`);
       throw new HttpError(401, hint);
     }
     // Digests have one length whatever was sent, so timingSafeEqual never

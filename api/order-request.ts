@@ -3,7 +3,11 @@ import { CHECKOUT_STATUSES } from '../workflows/checkout-types';
 
 // The edge contract for POST /orders. `.strict()` rejects unknown fields, so a
 // typo such as `quantitiy` is an error instead of a silently dropped field.
-const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
+const id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 // A tok_ prefix does not make a pasted card number safe, so no run of 13 or
@@ -14,7 +18,7 @@ const paymentToken = z
   .string()
   .max(64)
   .regex(/^tok_[A-Za-z0-9_]+$/, 'a payment token such as tok_visa')
-  .refine((token) => !/\d{13,}/.test(token.replaceAll('_', '')), 'looks like a card number: send the payment provider\'s token, never card data');
+  .refine((token) => !/\d{13,}/.test(token.replaceAll('_', '')), "looks like a card number: send the payment provider's token, never card data");
 
 const lineItem = z
   .object({
@@ -56,7 +60,11 @@ export const orderRequestSchema = z
 export type OrderRequest = z.infer<typeof orderRequestSchema>;
 
 // Printable ASCII, as in the IETF Idempotency-Key draft's examples.
-export const idempotencyKeySchema = z.string().min(1).max(255).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
 
 export const orderIdSchema = id;
 
@@ -73,6 +81,11 @@ export const listQuerySchema = z
     customerId: id.optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),
     // As the API issued it in a Link header: base64url, opaque.
-    pageToken: z.string().min(1).max(4096).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a page token from a Link header').optional(),
+    pageToken: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a page token from a Link header')
+      .optional(),
   })
   .strict();

@@ -65,7 +65,11 @@ export const checkoutStateSchema = z
       .array(
         z.object({
           step: z.enum(STEPS),
-          undo: z.string().meta({ description: Object.values(UNDO_OF).map((u) => `\`${u}\``).join(', ') }),
+          undo: z.string().meta({
+            description: Object.values(UNDO_OF)
+              .map((u) => `\`${u}\``)
+              .join(', '),
+          }),
           status: z.enum(['registered', 'undoing', 'undone', 'failed']),
         }),
       )

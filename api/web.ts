@@ -101,8 +101,7 @@ export function serveOrderEvents<V>(watchers: OrderWatchers<V>, orderId: string,
     clearInterval(keepAlive);
     unsubscribe();
   };
-  const send = (event: string, data: unknown, id?: string) =>
-    res.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  const send = (event: string, data: unknown, id?: string) => res.write(`${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
   unsubscribe = watchers.subscribe(orderId, (event) => {
     if (done) return;

@@ -92,7 +92,11 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
         report('completed_order_payment', subject, `expected one capture of ${order.total}, found ${describePayment(payment)}`);
       }
       if (reservation?.status !== 'COMMITTED' || !sameItems(reservation.items, order.items)) {
-        report('completed_order_reservation', subject, `expected committed ${itemsText(order.items)}, found ${reservation ? `${reservation.status} ${itemsText(reservation.items)}` : 'none'}`);
+        report(
+          'completed_order_reservation',
+          subject,
+          `expected committed ${itemsText(order.items)}, found ${reservation ? `${reservation.status} ${itemsText(reservation.items)}` : 'none'}`,
+        );
       }
       if (shipment?.status !== 'CREATED') report('completed_order_shipment', subject, `expected a shipment, found ${shipment?.status ?? 'none'}`);
     }
@@ -170,8 +174,10 @@ function checkStock(stores: StoreSnapshot, report: (i: Invariant, s: string, d: 
     if (p.available + p.reserved + p.sold !== p.received) {
       report('stock_not_conserved', subject, `received ${p.received} != available ${p.available} + reserved ${p.reserved} + sold ${p.sold}`);
     }
-    if (p.reserved !== (held.get(p.sku) ?? 0)) report('stock_not_conserved', subject, `reserved ${p.reserved}, but held reservations add up to ${held.get(p.sku) ?? 0}`);
-    if (p.sold !== (sold.get(p.sku) ?? 0)) report('stock_not_conserved', subject, `sold ${p.sold}, but committed reservations add up to ${sold.get(p.sku) ?? 0}`);
+    if (p.reserved !== (held.get(p.sku) ?? 0))
+      report('stock_not_conserved', subject, `reserved ${p.reserved}, but held reservations add up to ${held.get(p.sku) ?? 0}`);
+    if (p.sold !== (sold.get(p.sku) ?? 0))
+      report('stock_not_conserved', subject, `sold ${p.sold}, but committed reservations add up to ${sold.get(p.sku) ?? 0}`);
   }
 }
 
@@ -181,12 +187,25 @@ function checkLedger(payment: Payment, report: (i: Invariant, s: string, d: stri
   let implied: Payment['status'] | null = null;
   for (const entry of payment.ledger) {
     if (entry.amount !== payment.amount) report('ledger_disagrees', subject, `${entry.kind} of ${entry.amount} on a payment of ${payment.amount}`);
-    implied = entry.kind === 'AUTHORIZE' ? 'AUTHORIZED' : entry.kind === 'CAPTURE' ? 'CAPTURED' : entry.kind === 'VOID' ? 'VOIDED' : entry.kind === 'REFUND' ? 'REFUNDED' : implied;
+    implied =
+      entry.kind === 'AUTHORIZE'
+        ? 'AUTHORIZED'
+        : entry.kind === 'CAPTURE'
+          ? 'CAPTURED'
+          : entry.kind === 'VOID'
+            ? 'VOIDED'
+            : entry.kind === 'REFUND'
+              ? 'REFUNDED'
+              : implied;
   }
   // No movement: a decline, or the tombstone of a saga compensated before it authorized.
-  const consistent =
-    implied === null ? payment.status === 'DECLINED' || (payment.status === 'VOIDED' && payment.amount === 0) : implied === payment.status;
-  if (!consistent) report('ledger_disagrees', subject, `status ${payment.status}, ledger says ${implied ?? 'no movement'} (${payment.ledger.map((e) => e.kind).join(', ') || 'empty'})`);
+  const consistent = implied === null ? payment.status === 'DECLINED' || (payment.status === 'VOIDED' && payment.amount === 0) : implied === payment.status;
+  if (!consistent)
+    report(
+      'ledger_disagrees',
+      subject,
+      `status ${payment.status}, ledger says ${implied ?? 'no movement'} (${payment.ledger.map((e) => e.kind).join(', ') || 'empty'})`,
+    );
 }
 
 function netCharge(payment: Payment): number {
@@ -199,5 +218,9 @@ function describePayment(payment: Payment | undefined): string {
 }
 
 type Items = { sku: string; quantity: number }[];
-const itemsText = (items: Items) => items.map((i) => `${i.quantity}×${i.sku}`).sort().join(', ') || 'nothing';
+const itemsText = (items: Items) =>
+  items
+    .map((i) => `${i.quantity}×${i.sku}`)
+    .sort()
+    .join(', ') || 'nothing';
 const sameItems = (a: Items, b: Items) => itemsText(a) === itemsText(b);

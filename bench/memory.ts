@@ -51,7 +51,11 @@ export async function measureMemory(target: Target, workflows: number, log: (m: 
     ids.push(body.workflowId);
   };
   let next = 0;
-  await Promise.all(Array.from({ length: 10 }, async () => { while (next++ < workflows) await post(); }));
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (next++ < workflows) await post();
+    }),
+  );
   // Each saga enters the cache with its first task; wait until they all have.
   const deadline = Date.now() + 120_000;
   while (m.cachedWorkflows() < cachedBefore + workflows && Date.now() < deadline) await sleep(500);
@@ -60,7 +64,14 @@ export async function measureMemory(target: Target, workflows: number, log: (m: 
   const after = { worker: (await settledRss(workerRss))!, server: await settledRss(serverRss) };
   log(`memory: ${cachedAfter} cached, worker RSS ${Math.round(after.worker)} MiB`);
   // The bench database and server are scratch, but the carrier retries would load the rest of the run.
-  await Promise.all(ids.map((id) => m.client.workflow.getHandle(id).terminate('bench memory measurement done').catch(() => undefined)));
+  await Promise.all(
+    ids.map((id) =>
+      m.client.workflow
+        .getHandle(id)
+        .terminate('bench memory measurement done')
+        .catch(() => undefined),
+    ),
+  );
 
   const per = (a: number, b: number, n: number) => Math.round(((b - a) / Math.max(1, n)) * 1000) / 1000;
   return {

@@ -25,7 +25,17 @@ import { runProfiled, summarizeProfiles } from './profile';
 import { runLevel, type LevelResult } from './load';
 import { dbosTarget } from './peers/dbos';
 import { restateTarget } from './peers/restate';
-import { BENCH_SERVER_KINDS, ROOT, createBenchDatabase, dropDatabase, startBenchServer, urlFor, type BenchDevServer, type BenchServerKind, type DevServerSettings } from './stack';
+import {
+  BENCH_SERVER_KINDS,
+  ROOT,
+  createBenchDatabase,
+  dropDatabase,
+  startBenchServer,
+  urlFor,
+  type BenchDevServer,
+  type BenchServerKind,
+  type DevServerSettings,
+} from './stack';
 import { measureMemory, type MemoryResult } from './memory';
 import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
 import { Client } from 'pg';
@@ -85,32 +95,83 @@ function parseArgs(argv: string[]): Args {
       return v;
     };
     switch (flag) {
-      case '--seconds': a.seconds = Number(val()); break;
-      case '--warmup': a.warmup = Number(val()); break;
-      case '--levels': a.levels = nums(val()); break;
-      case '--systems': a.systems = val().split(','); break;
-      case '--peers': a.peers = true; break;
-      case '--levers': a.levers = true; break;
-      case '--lever-levels': a.leverLevels = nums(val()); break;
-      case '--local-activities': a.localActivities = true; break;
-      case '--eager': a.eager = true; break;
-      case '--pool': a.pool = Number(val()); break;
-      case '--db-filename': a.dbFilename = true; break;
-      case '--sqlite-pragma': a.sqlitePragmas.push(val()); break;
-      case '--max-wft': a.tuning.maxConcurrentWorkflowTaskExecutions = Number(val()); break;
-      case '--max-act': a.tuning.maxConcurrentActivityTaskExecutions = Number(val()); break;
-      case '--wft-polls': a.tuning.maxConcurrentWorkflowTaskPolls = Number(val()); break;
-      case '--act-polls': a.tuning.maxConcurrentActivityTaskPolls = Number(val()); break;
-      case '--wf-cache': a.tuning.maxCachedWorkflows = Number(val()); break;
-      case '--lever-only': a.leverOnly = val().split(';'); break;
-      case '--out': a.out = val(); break;
-      case '--keep-db': a.keepDb = true; break;
-      case '--profile': a.profile = true; break;
-      case '--record': a.record = true; break;
-      case '--memory': a.memoryWorkflows ||= 1000; break;
-      case '--memory-workflows': a.memoryWorkflows = Number(val()); break;
-      case '--server': a.server = val() as BenchServerKind; break;
-      default: throw new Error(`unknown flag ${flag}`);
+      case '--seconds':
+        a.seconds = Number(val());
+        break;
+      case '--warmup':
+        a.warmup = Number(val());
+        break;
+      case '--levels':
+        a.levels = nums(val());
+        break;
+      case '--systems':
+        a.systems = val().split(',');
+        break;
+      case '--peers':
+        a.peers = true;
+        break;
+      case '--levers':
+        a.levers = true;
+        break;
+      case '--lever-levels':
+        a.leverLevels = nums(val());
+        break;
+      case '--local-activities':
+        a.localActivities = true;
+        break;
+      case '--eager':
+        a.eager = true;
+        break;
+      case '--pool':
+        a.pool = Number(val());
+        break;
+      case '--db-filename':
+        a.dbFilename = true;
+        break;
+      case '--sqlite-pragma':
+        a.sqlitePragmas.push(val());
+        break;
+      case '--max-wft':
+        a.tuning.maxConcurrentWorkflowTaskExecutions = Number(val());
+        break;
+      case '--max-act':
+        a.tuning.maxConcurrentActivityTaskExecutions = Number(val());
+        break;
+      case '--wft-polls':
+        a.tuning.maxConcurrentWorkflowTaskPolls = Number(val());
+        break;
+      case '--act-polls':
+        a.tuning.maxConcurrentActivityTaskPolls = Number(val());
+        break;
+      case '--wf-cache':
+        a.tuning.maxCachedWorkflows = Number(val());
+        break;
+      case '--lever-only':
+        a.leverOnly = val().split(';');
+        break;
+      case '--out':
+        a.out = val();
+        break;
+      case '--keep-db':
+        a.keepDb = true;
+        break;
+      case '--profile':
+        a.profile = true;
+        break;
+      case '--record':
+        a.record = true;
+        break;
+      case '--memory':
+        a.memoryWorkflows ||= 1000;
+        break;
+      case '--memory-workflows':
+        a.memoryWorkflows = Number(val());
+        break;
+      case '--server':
+        a.server = val() as BenchServerKind;
+        break;
+      default:
+        throw new Error(`unknown flag ${flag}`);
     }
   }
   if (a.peers) a.systems = [...new Set([...a.systems, 'dbos', 'restate'])];
@@ -157,12 +218,16 @@ async function main(): Promise<void> {
   const servers = new Map<string, BenchDevServer>();
   const serverFor = async (dev: DevServerSettings & { persist?: boolean }) => {
     // One production-topology server serves every variant: the SQLite settings and the levers' A/B are the dev server's.
-    const key = args.server === 'postgres' ? 'postgres' : JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [], without: dev.withoutLevers ?? [] });
+    const key =
+      args.server === 'postgres' ? 'postgres' : JSON.stringify({ persist: !!dev.persist, pragmas: dev.sqlitePragmas ?? [], without: dev.withoutLevers ?? [] });
     let s = servers.get(key);
     if (!s) {
       const dbFilename = dev.persist ? path.join(dataDir, `${tag}-temporal-${servers.size}.db`) : undefined;
       if (args.server === 'postgres') log('starting the production-topology Temporal server (PostgreSQL, 4 history shards)');
-      else log(`starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''}${dev.withoutLevers?.length ? `, without ${dev.withoutLevers.join(', ')}` : ''})`);
+      else
+        log(
+          `starting a Temporal dev server (${dbFilename ? `SQLite file ${path.relative(ROOT, dbFilename)}` : 'in memory'}${dev.sqlitePragmas?.length ? `, pragmas ${dev.sqlitePragmas.join(' ')}` : ''}${dev.withoutLevers?.length ? `, without ${dev.withoutLevers.join(', ')}` : ''})`,
+        );
       s = await startBenchServer(args.server, { dbFilename, sqlitePragmas: dev.sqlitePragmas, withoutLevers: dev.withoutLevers });
       servers.set(key, s);
     }
@@ -179,36 +244,60 @@ async function main(): Promise<void> {
     const modules = v.workflowInterceptors ?? workflowInterceptorModules(false);
     const key = modules.join();
     if (!deployedBundles.has(key)) {
-      deployedBundles.set(key, bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: modules, logger: quietLogger }).then((b) => ({ code: b.code })));
+      deployedBundles.set(
+        key,
+        bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), workflowInterceptorModules: modules, logger: quietLogger }).then((b) => ({
+          code: b.code,
+        })),
+      );
     }
     return { bundle: await deployedBundles.get(key)!, payloadKey: v.codec ? randomBytes(32).toString('base64') : undefined };
   };
 
   const base: Variant = { name: 'baseline', localActivities: false, eager: false, pool: 10, dev: {}, tuning: {} };
-  const leverVariants: Variant[] = !args.levers ? [] : ([
-    base,
-    { ...base, name: 'local activities', localActivities: true },
-    { ...base, name: 'eager start', eager: true },
-    { ...base, name: 'pool 20', pool: 20 },
-    { ...base, name: 'pool 5', pool: 5 },
-    { ...base, name: 'pollers 2/2', tuning: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
-    { ...base, name: 'wft slots 100, polls 20/20', tuning: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentWorkflowTaskPolls: 20, maxConcurrentActivityTaskPolls: 20 } },
-    { ...base, name: 'dev server on SQLite file', dev: { persist: true } },
-    { ...base, name: 'SQLite file, WAL, synchronous=OFF', dev: { persist: true, sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'] } },
-    { ...base, name: 'local + eager', localActivities: true, eager: true },
-    // The start call returns once the order exists, not once the run exists: measured as the start latency.
-    { ...base, name: 'update-with-start', updateWithStart: true },
-    // The server's settings (scripts/temporal-settings.ts), each left at the server's default while the rest stay on.
-    { ...base, name: 'server: history queue reads at default', dev: { withoutLevers: ['history queue reads'] } },
-    { ...base, name: 'server: eager activity dispatch off', dev: { withoutLevers: ['eager activity dispatch'] } },
-    { ...base, name: 'server: both at default', dev: { withoutLevers: ['history queue reads', 'eager activity dispatch'] } },
-    { ...base, name: 'local + eager, server: history queue reads at default', localActivities: true, eager: true, dev: { withoutLevers: ['history queue reads'] } },
-    { ...base, name: 'full checkout', mode: 'api' },
-    { ...base, name: 'full checkout, payload codec', mode: 'api', codec: true },
-    { ...base, name: 'full checkout, OTel workflow interceptors (as bundled before, tracing off)', mode: 'api', workflowInterceptors: WORKFLOW_INTERCEPTOR_MODULES },
-    { ...base, name: 'full checkout, no workflow interceptors', mode: 'api', workflowInterceptors: [] },
-    { ...base, name: 'full checkout, server: history queue reads at default', mode: 'api', dev: { withoutLevers: ['history queue reads'] } },
-  ] satisfies Variant[]).filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
+  const leverVariants: Variant[] = !args.levers
+    ? []
+    : (
+        [
+          base,
+          { ...base, name: 'local activities', localActivities: true },
+          { ...base, name: 'eager start', eager: true },
+          { ...base, name: 'pool 20', pool: 20 },
+          { ...base, name: 'pool 5', pool: 5 },
+          { ...base, name: 'pollers 2/2', tuning: { maxConcurrentWorkflowTaskPolls: 2, maxConcurrentActivityTaskPolls: 2 } },
+          {
+            ...base,
+            name: 'wft slots 100, polls 20/20',
+            tuning: { maxConcurrentWorkflowTaskExecutions: 100, maxConcurrentWorkflowTaskPolls: 20, maxConcurrentActivityTaskPolls: 20 },
+          },
+          { ...base, name: 'dev server on SQLite file', dev: { persist: true } },
+          { ...base, name: 'SQLite file, WAL, synchronous=OFF', dev: { persist: true, sqlitePragmas: ['journal_mode=WAL', 'synchronous=OFF'] } },
+          { ...base, name: 'local + eager', localActivities: true, eager: true },
+          // The start call returns once the order exists, not once the run exists: measured as the start latency.
+          { ...base, name: 'update-with-start', updateWithStart: true },
+          // The server's settings (scripts/temporal-settings.ts), each left at the server's default while the rest stay on.
+          { ...base, name: 'server: history queue reads at default', dev: { withoutLevers: ['history queue reads'] } },
+          { ...base, name: 'server: eager activity dispatch off', dev: { withoutLevers: ['eager activity dispatch'] } },
+          { ...base, name: 'server: both at default', dev: { withoutLevers: ['history queue reads', 'eager activity dispatch'] } },
+          {
+            ...base,
+            name: 'local + eager, server: history queue reads at default',
+            localActivities: true,
+            eager: true,
+            dev: { withoutLevers: ['history queue reads'] },
+          },
+          { ...base, name: 'full checkout', mode: 'api' },
+          { ...base, name: 'full checkout, payload codec', mode: 'api', codec: true },
+          {
+            ...base,
+            name: 'full checkout, OTel workflow interceptors (as bundled before, tracing off)',
+            mode: 'api',
+            workflowInterceptors: WORKFLOW_INTERCEPTOR_MODULES,
+          },
+          { ...base, name: 'full checkout, no workflow interceptors', mode: 'api', workflowInterceptors: [] },
+          { ...base, name: 'full checkout, server: history queue reads at default', mode: 'api', dev: { withoutLevers: ['history queue reads'] } },
+        ] satisfies Variant[]
+      ).filter((v) => !args.leverOnly || args.leverOnly.includes(v.name));
 
   const rows: Row[] = [];
   const failures: Record<string, string> = {};
@@ -217,7 +306,8 @@ async function main(): Promise<void> {
   let orderN = 0;
   const nextN = () => orderN++;
   // Progress: a line per row with the time left, from the rows measured so far (startups included).
-  const plannedRows = args.levels.length * (1 + args.systems.filter((x) => x !== 'inprocess').length) + (args.levers ? args.leverLevels.length * (1 + leverVariants.length) : 0);
+  const plannedRows =
+    args.levels.length * (1 + args.systems.filter((x) => x !== 'inprocess').length) + (args.levers ? args.leverLevels.length * (1 + leverVariants.length) : 0);
   const startedAt = Date.now();
   const progress = () => {
     const left = ((Date.now() - startedAt) / rows.length) * (plannedRows - rows.length);
@@ -227,7 +317,15 @@ async function main(): Promise<void> {
   // The machine is shared and noisy: measure level by level, every system in
   // turn at each level, so each ratio compares runs taken close together.
   const measureOne = async (system: string, variant: string | undefined, concurrency: number, target: Target) => {
-    const level = await runLevel({ concurrency, warmupSeconds: args.warmup, seconds: args.seconds, runOne: target.runOne, nextN, watched: () => target.watched(), dbNames });
+    const level = await runLevel({
+      concurrency,
+      warmupSeconds: args.warmup,
+      seconds: args.seconds,
+      runOne: target.runOne,
+      nextN,
+      watched: () => target.watched(),
+      dbNames,
+    });
     if (system === 'in-process') inProcessAt.set(concurrency, level.perSecond);
     const base = inProcessAt.get(concurrency);
     const breakdown = await target.explain?.().catch(() => undefined);
@@ -247,7 +345,16 @@ async function main(): Promise<void> {
   };
   // The main Temporal runs: same server, database, pool and worker tuning; each system sets what it varies.
   const mainTemporal = (overrides: Pick<TemporalOptions, 'localActivities' | 'eager' | 'mode' | 'noopSteps'>) => async () =>
-    temporalTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, prefix: prefix(), bundle, tuning: mainVariant.tuning, ...overrides, deployed: overrides.mode === 'api' ? await deployed() : undefined });
+    temporalTarget({
+      server: await serverFor(mainVariant.dev),
+      dbUrl,
+      pool: mainVariant.pool,
+      prefix: prefix(),
+      bundle,
+      tuning: mainVariant.tuning,
+      ...overrides,
+      deployed: overrides.mode === 'api' ? await deployed() : undefined,
+    });
   const systems: { name: string; variant?: string; make: () => Promise<Target> }[] = [
     { name: 'in-process', make: () => inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() }) },
   ];
@@ -311,7 +418,19 @@ async function main(): Promise<void> {
       const inProcess = await inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() });
       await measureOne('in-process', 'lever baseline', concurrency, inProcess).finally(() => inProcess.stop());
       for (const v of leverVariants) {
-        const t = await temporalTarget({ server: await serverFor(v.dev), dbUrl, pool: v.pool, prefix: prefix(), bundle, localActivities: v.localActivities, eager: v.eager, tuning: v.tuning, mode: v.mode ?? '5step', updateWithStart: v.updateWithStart, deployed: v.mode === 'api' ? await deployed(v) : undefined });
+        const t = await temporalTarget({
+          server: await serverFor(v.dev),
+          dbUrl,
+          pool: v.pool,
+          prefix: prefix(),
+          bundle,
+          localActivities: v.localActivities,
+          eager: v.eager,
+          tuning: v.tuning,
+          mode: v.mode ?? '5step',
+          updateWithStart: v.updateWithStart,
+          deployed: v.mode === 'api' ? await deployed(v) : undefined,
+        });
         await measureOne(v.mode === 'api' ? 'Temporal full checkout (lever)' : 'Temporal 5-step (lever)', v.name, concurrency, t).finally(() => t.stop());
       }
     }
@@ -320,7 +439,18 @@ async function main(): Promise<void> {
   let memory: MemoryResult | undefined;
   if (args.memoryWorkflows > 0) {
     // A cache big enough to hold them all, so that what is measured is the cache, not evictions.
-    const t = await temporalTarget({ server: await serverFor({}), dbUrl, pool: args.pool, prefix: prefix(), bundle, localActivities: false, eager: false, tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 }, mode: 'api', deployed: await deployed() });
+    const t = await temporalTarget({
+      server: await serverFor({}),
+      dbUrl,
+      pool: args.pool,
+      prefix: prefix(),
+      bundle,
+      localActivities: false,
+      eager: false,
+      tuning: { maxCachedWorkflows: args.memoryWorkflows + 200 },
+      mode: 'api',
+      deployed: await deployed(),
+    });
     // The rows measured so far are worth keeping whatever happens here.
     memory = await measureMemory(t, args.memoryWorkflows, log)
       .catch((err: Error) => {
@@ -356,7 +486,9 @@ async function main(): Promise<void> {
     ...(memory
       ? [
           `memory: ${memory.cachedAfter - memory.cachedBefore} more checkouts in the worker's cache took its RSS from ${memory.workerRssMiB.before} to ${memory.workerRssMiB.after} MiB: ${memory.workerMiBPerCachedWorkflow} MiB per cached workflow` +
-            (memory.devServerRssMiB ? `; the dev server ${memory.devServerRssMiB.before} → ${memory.devServerRssMiB.after} MiB (${memory.devServerMiBPerOpenWorkflow} MiB per open workflow)` : ''),
+            (memory.devServerRssMiB
+              ? `; the dev server ${memory.devServerRssMiB.before} → ${memory.devServerRssMiB.after} MiB (${memory.devServerMiBPerOpenWorkflow} MiB per open workflow)`
+              : ''),
         ]
       : []),
   ];
@@ -379,7 +511,10 @@ async function main(): Promise<void> {
 function commitOf(dir: string): string {
   const git = (...a: string[]) => execFileSync('git', a, { cwd: dir, encoding: 'utf8' }).trim();
   try {
-    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results') ? ' (with uncommitted changes)' : '');
+    return (
+      git('rev-parse', '--short', 'HEAD') +
+      (git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results') ? ' (with uncommitted changes)' : '')
+    );
   } catch {
     return 'unknown (not a git checkout)';
   }
@@ -394,13 +529,22 @@ async function profiled(args: Args): Promise<void> {
   const out = args.out ?? path.join(dir, 'figures.json');
   await runProfiled([...process.argv.slice(2), '--out', out], dir);
   const figures = JSON.parse(readFileSync(out, 'utf8')) as { rows: Row[] };
-  const windows = figures.rows.map((r) => ({ label: `${r.system}${r.variant ? ` [${r.variant}]` : ''} C=${r.level.concurrency} (${r.level.perSecond}/s)`, windowUs: r.level.windowUs }));
+  const windows = figures.rows.map((r) => ({
+    label: `${r.system}${r.variant ? ` [${r.variant}]` : ''} C=${r.level.concurrency} (${r.level.perSecond}/s)`,
+    windowUs: r.level.windowUs,
+  }));
   console.log(`\nCPU profile of the bench process, per measured window (profiles in ${path.relative(process.cwd(), dir)}):`);
   console.log(summarizeProfiles(dir, windows));
 }
 
 function describeVariant(a: Args): string {
-  const parts = [a.localActivities ? 'local activities' : 'activities', a.eager ? 'eager start' : null, `pool ${a.pool}`, a.server === 'postgres' ? 'Temporal server on PostgreSQL' : a.dbFilename ? 'SQLite file' : 'in-memory', ...a.sqlitePragmas];
+  const parts = [
+    a.localActivities ? 'local activities' : 'activities',
+    a.eager ? 'eager start' : null,
+    `pool ${a.pool}`,
+    a.server === 'postgres' ? 'Temporal server on PostgreSQL' : a.dbFilename ? 'SQLite file' : 'in-memory',
+    ...a.sqlitePragmas,
+  ];
   for (const [k, v] of Object.entries(a.tuning)) parts.push(`${k}=${v}`);
   return parts.filter(Boolean).join(', ');
 }
@@ -421,7 +565,9 @@ async function outcomeCounts(url: string): Promise<Record<string, number>> {
   const c = new Client({ connectionString: url });
   await c.connect();
   try {
-    const { rows } = await c.query<{ status: string; n: string }>('SELECT status::text AS status, count(*) AS n FROM orders.orders GROUP BY status ORDER BY status');
+    const { rows } = await c.query<{ status: string; n: string }>(
+      'SELECT status::text AS status, count(*) AS n FROM orders.orders GROUP BY status ORDER BY status',
+    );
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   } finally {
     await c.end();
@@ -431,11 +577,25 @@ async function outcomeCounts(url: string): Promise<Record<string, number>> {
 const CPU_COLS = ['node (driver+worker)', 'temporal dev server', 'api (node)', 'restate-server', 'postgres (our backends)'];
 
 function line({ system, variant, level: l, vsInProcess }: Row): string {
-  return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.eagerlyStarted ? `, eagerly started ${l.eagerlyStarted}` : ""}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
+  return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.eagerlyStarted ? `, eagerly started ${l.eagerlyStarted}` : ''}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
 }
 
 function table(rows: Row[]): string {
-  const head = ['system', 'C', 'sagas/s', 'p50 ms', 'p95 ms', 'p99 ms', 'vs in-process', 'start call p50/p99 ms', 'CPU cores: node / temporal / api / restate / pg ours (pg all)', 'CPU ms/saga (all listed)', 'RSS MiB: node / temporal / api', 'machine busy', 'errors'];
+  const head = [
+    'system',
+    'C',
+    'sagas/s',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'vs in-process',
+    'start call p50/p99 ms',
+    'CPU cores: node / temporal / api / restate / pg ours (pg all)',
+    'CPU ms/saga (all listed)',
+    'RSS MiB: node / temporal / api',
+    'machine busy',
+    'errors',
+  ];
   const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const { system, variant, level: l, vsInProcess } of rows) {
     const cores = CPU_COLS.map((k) => (l.cpu.cores[k] !== undefined ? String(l.cpu.cores[k]) : '-')).join(' / ') + ` (${l.cpu.cores['postgres (all)']})`;
@@ -464,11 +624,30 @@ function table(rows: Row[]): string {
 function breakdownTable(rows: Row[]): string {
   const withB = rows.filter((r) => r.breakdown);
   if (!withB.length) return '';
-  const head = ['system', 'C', 'saga ms (history)', 'workflow tasks', 'WFT queue ms', 'WFT run ms', 'activities', 'activity queue ms', 'activity run ms', 'other ms'];
-  const out = ['', 'Where a Temporal saga\'s milliseconds go (mean of the last sagas of each level, from their histories):', '', `| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  const head = [
+    'system',
+    'C',
+    'saga ms (history)',
+    'workflow tasks',
+    'WFT queue ms',
+    'WFT run ms',
+    'activities',
+    'activity queue ms',
+    'activity run ms',
+    'other ms',
+  ];
+  const out = [
+    '',
+    "Where a Temporal saga's milliseconds go (mean of the last sagas of each level, from their histories):",
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+  ];
   for (const r of withB) {
     const b = r.breakdown!;
-    out.push(`| ${[r.system + (r.variant ? ` [${r.variant}]` : ''), r.level.concurrency, b.totalMs, b.workflowTasks, b.workflowTaskQueueMs, b.workflowTaskRunMs, b.activities || b.localActivityMarkers + ' local', b.activityQueueMs, b.activityRunMs, b.otherMs].join(' | ')} |`);
+    out.push(
+      `| ${[r.system + (r.variant ? ` [${r.variant}]` : ''), r.level.concurrency, b.totalMs, b.workflowTasks, b.workflowTaskQueueMs, b.workflowTaskRunMs, b.activities || b.localActivityMarkers + ' local', b.activityQueueMs, b.activityRunMs, b.otherMs].join(' | ')} |`,
+    );
   }
   return out.join('\n');
 }

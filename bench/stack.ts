@@ -71,7 +71,14 @@ export async function startBenchDevServer(settings: DevServerSettings): Promise<
   // For experiments with server settings, e.g. "--dynamic-config-value matching.numTaskqueueReadPartitions=1".
   extraArgs.push(...(process.env.BENCH_DEV_SERVER_ARGS?.split(' ').filter(Boolean) ?? []));
   // The server settings `npm start` and the tests use (scripts/temporal-settings.ts) but those left out for an A/B, without the UI.
-  const { env, address, teardown } = await startDevServer({ port, headless: true, dbFilename: settings.dbFilename, serverLogLevel: 'error', withoutLevers: settings.withoutLevers, extraArgs });
+  const { env, address, teardown } = await startDevServer({
+    port,
+    headless: true,
+    dbFilename: settings.dbFilename,
+    serverLogLevel: 'error',
+    withoutLevers: settings.withoutLevers,
+    extraArgs,
+  });
   const pid = findPids(['start-dev', `${port}`])[0];
   return { env, address, pid, teardown };
 }
@@ -79,7 +86,13 @@ export async function startBenchDevServer(settings: DevServerSettings): Promise<
 export type ApiProcess = { url: string; pid: number; stop(): Promise<void> };
 
 /** The real API (api/server.ts) as its own node process. */
-export async function startApi(opts: { databaseUrl: string; temporalAddress: string; taskQueue: string; poolSize: number; payloadKey?: string }): Promise<ApiProcess> {
+export async function startApi(opts: {
+  databaseUrl: string;
+  temporalAddress: string;
+  taskQueue: string;
+  poolSize: number;
+  payloadKey?: string;
+}): Promise<ApiProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'api', 'server.ts')], {
     cwd: ROOT,

@@ -130,7 +130,11 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
     opts.mode === '5step'
       ? async (n) => {
           const orderId = orderIdFor(opts.prefix, n);
-          const options = { taskQueue, workflowId: `bench-${orderId}`, args: [{ orderId, country: countryFor(n), localActivities: opts.localActivities }] as [BenchSagaInput] };
+          const options = {
+            taskQueue,
+            workflowId: `bench-${orderId}`,
+            args: [{ orderId, country: countryFor(n), localActivities: opts.localActivities }] as [BenchSagaInput],
+          };
           if (opts.updateWithStart) {
             const t0 = performance.now();
             const start = new WithStartWorkflowOperation(benchSaga, { ...options, workflowIdConflictPolicy: 'FAIL' });
@@ -167,7 +171,8 @@ export async function temporalTarget(opts: TemporalOptions): Promise<Target> {
       if (!all.length) return undefined;
       const mean = { ...all[0]!, workflowId: `mean of ${all.length}, e.g. ${all[0]!.workflowId}` };
       for (const k of Object.keys(mean) as (keyof Breakdown)[]) {
-        if (typeof mean[k] === 'number') (mean as Record<string, unknown>)[k] = Math.round((all.reduce((s, b) => s + (b[k] as number), 0) / all.length) * 10) / 10;
+        if (typeof mean[k] === 'number')
+          (mean as Record<string, unknown>)[k] = Math.round((all.reduce((s, b) => s + (b[k] as number), 0) / all.length) * 10) / 10;
       }
       return mean;
     },

@@ -24,7 +24,10 @@ export function failedBecause(r: ChaosReport): string[] {
 /** The chaos run's report, as `npm run chaos` and the bounded test print it. */
 export function printReport(r: ChaosReport, out: (line: string) => void = console.log): void {
   const list = <T>(items: T[], line: (item: T) => string) =>
-    items.slice(0, SHOWN).map((item) => `\n    ${line(item)}`).join('') + (items.length > SHOWN ? `\n    … ${items.length - SHOWN} more` : '');
+    items
+      .slice(0, SHOWN)
+      .map((item) => `\n    ${line(item)}`)
+      .join('') + (items.length > SHOWN ? `\n    … ${items.length - SHOWN} more` : '');
   const placed = r.orders === r.planned ? `${r.orders} orders` : `${r.orders} of ${r.planned} orders placed`;
   const failed = failedBecause(r);
 
@@ -52,7 +55,9 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
     `  Sagas with failed workflow tasks: ${r.workflowTaskFailures.length}` +
       list(r.workflowTaskFailures, (w) => `${w.orderId} (${w.kind}): ${w.failures.map((f) => `${f.cause}: ${oneLine(f.message)}`).join('; ')}`),
   );
-  out(`  Replay: ${r.replay.histories} histories against the current code, ${r.replay.failed.length} failed${list(r.replay.failed, (f) => `${f.workflowId}: ${oneLine(f.error)}`)}`);
+  out(
+    `  Replay: ${r.replay.histories} histories against the current code, ${r.replay.failed.length} failed${list(r.replay.failed, (f) => `${f.workflowId}: ${oneLine(f.error)}`)}`,
+  );
   if (r.errors.length > 0) out(`  Errors in the run: ${r.errors.length}${list(r.errors, oneLine)}`);
   out(`  Invariant violations: ${r.violations.length}${list(r.violations, (v) => `${v.invariant}  ${v.subject}: ${v.detail}`)}`);
   out(`  Result: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`}`);

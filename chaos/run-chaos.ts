@@ -123,8 +123,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const temporalPort = await freePort();
       const dbFilename = path.join(logDir, 'temporal.db');
       // Its complaints while we kill things under it are expected: keep only its errors.
-      const startServer = () =>
-        startDevServer({ port: temporalPort, dbFilename, serverLogLevel: 'error', log: (m) => log(`[temporal] ${m}`) });
+      const startServer = () => startDevServer({ port: temporalPort, dbFilename, serverLogLevel: 'error', log: (m) => log(`[temporal] ${m}`) });
       let server: DevServer = await startServer();
       const apiPort = await freePort();
       const env: NodeJS.ProcessEnv = {
@@ -398,7 +397,6 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
     await sleep(300);
   }
 }
-
 
 /**
  * A seeded PRNG (mulberry32), so that a run's fault times can be reproduced

@@ -8,7 +8,6 @@ import { eachLimit } from '../lib/each-limit';
 import { taskFailureOf } from '../lib/workflow-task-health';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker';
 
-
 export type TaskFailure = { cause: string; message: string };
 export type ReplayFailure = { workflowId: string; error: string };
 
@@ -63,11 +62,7 @@ const CLOSE_EVENTS = new Set([
  * worker bundles it (with the interceptors), without a server. A failure
  * means the code cannot carry on a saga the run produced.
  */
-export async function replayHistories(
-  histories: HistoryAndWorkflowId[],
-  dataConverter: DataConverter,
-  log: (line: string) => void,
-): Promise<ReplayFailure[]> {
+export async function replayHistories(histories: HistoryAndWorkflowId[], dataConverter: DataConverter, log: (line: string) => void): Promise<ReplayFailure[]> {
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
     workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,

@@ -31,7 +31,11 @@ const keySchema = z.string().transform((text, ctx) => {
 /** Older keys, comma-separated, kept for decrypting what they encrypted. */
 const previousKeysSchema = z.string().transform((text, ctx) => {
   const keys: PayloadKey[] = [];
-  for (const [i, part] of text.split(',').map((p) => p.trim()).filter(Boolean).entries()) {
+  for (const [i, part] of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .entries()) {
     const key = parsePayloadKey(part);
     if (!key) ctx.addIssue({ code: 'custom', message: `key ${i + 1} ${KEY_HINT}` });
     else keys.push(payloadKey(key));
@@ -44,8 +48,7 @@ const previousKeysSchema = z.string().transform((text, ctx) => {
  * as anything else could never arrive in one. Empty counts as unset, as
  * `OPERATOR_TOKEN: ${OPERATOR_TOKEN:-}` in docker-compose.yml passes it.
  */
-const bearerToken = (message: string) =>
-  z.union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, message)]).optional();
+const bearerToken = (message: string) => z.union([z.literal('').transform(() => undefined), z.string().regex(/^[A-Za-z0-9\-._~+/]+=*$/, message)]).optional();
 
 /**
  * More would not help on one machine: each process is a Node.js heap and a
@@ -75,10 +78,16 @@ const env = z.object({
     .optional(),
   OPERATOR_TOKEN: bearerToken('letters, digits and -._~+/ only (a Bearer token)'),
   // Empty counts as unset, as docker-compose.yml passes it.
-  ORDER_SECRET_KEY: z.string().transform((text) => text || undefined).optional(),
+  ORDER_SECRET_KEY: z
+    .string()
+    .transform((text) => text || undefined)
+    .optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  NATS_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)').default('ORDERS'),
+  NATS_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (a JetStream stream name)')
+    .default('ORDERS'),
   TEMPORAL_PAYLOAD_KEY: keySchema.optional(),
   TEMPORAL_PAYLOAD_KEY_PREVIOUS: previousKeysSchema.optional(),
   CODEC_PORT: z.coerce.number().int().nonnegative().default(8888),
@@ -104,7 +113,12 @@ const env = z.object({
   // The SDK takes 1 for 2, with a warning: refused here instead.
   MAX_CACHED_WORKFLOWS: z.preprocess(
     (value) => (value === '' ? undefined : value),
-    z.coerce.number().int().nonnegative().refine((n) => n !== 1, 'must be 0 (no cache) or at least 2').default(1000),
+    z.coerce
+      .number()
+      .int()
+      .nonnegative()
+      .refine((n) => n !== 1, 'must be 0 (no cache) or at least 2')
+      .default(1000),
   ),
 });
 
@@ -211,7 +225,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     codec: {
       port: e.CODEC_PORT,
       authToken: e.CODEC_AUTH_TOKEN,
-      corsOrigins: e.CODEC_CORS_ORIGINS ? e.CODEC_CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean) : [],
+      corsOrigins: e.CODEC_CORS_ORIGINS
+        ? e.CODEC_CORS_ORIGINS.split(',')
+            .map((o) => o.trim())
+            .filter(Boolean)
+        : [],
     },
     metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
     worker: { processes: e.WORKER_PROCESSES, maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS },

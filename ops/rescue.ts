@@ -91,7 +91,13 @@ async function rescueOne(workflowId: string, opts: RescueOptions): Promise<Rescu
   }
   const { eventId: resetEventId, why } = await resetPoint(history, workflowId, replay);
   const decisions = decisionsAfter(history, resetEventId);
-  const rescue: Rescue = { workflowId, runId, resetEventId, why, decisions: decisions.map((d) => ({ name: d.name, atStatus: d.atStatus, outcome: 'to re-send' })) };
+  const rescue: Rescue = {
+    workflowId,
+    runId,
+    resetEventId,
+    why,
+    decisions: decisions.map((d) => ({ name: d.name, atStatus: d.atStatus, outcome: 'to re-send' })),
+  };
   if (opts.dryRun) return rescue;
 
   // Updates are not reapplied by the reset: a cancel that reached the new run

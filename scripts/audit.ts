@@ -22,10 +22,17 @@ async function main(): Promise<number> {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: dataConverter(config) });
     const { violations, counts, awaitingOperator } = await audit(
       createServices(db),
-      { maxOpenSeconds: (config.deadlines.orderTtlSeconds ?? DEFAULT_DEADLINES.orderTtlSeconds) + COMPENSATION_GRACE_SECONDS, notificationGraceSeconds: NOTIFICATION_GRACE_SECONDS },
+      {
+        maxOpenSeconds: (config.deadlines.orderTtlSeconds ?? DEFAULT_DEADLINES.orderTtlSeconds) + COMPENSATION_GRACE_SECONDS,
+        notificationGraceSeconds: NOTIFICATION_GRACE_SECONDS,
+      },
       { client, taskQueue: config.temporal.taskQueue },
     );
-    console.log(`Audited ${Object.entries(counts).map(([k, n]) => `${k}: ${n}`).join(', ')}`);
+    console.log(
+      `Audited ${Object.entries(counts)
+        .map(([k, n]) => `${k}: ${n}`)
+        .join(', ')}`,
+    );
     if (awaitingOperator.length > 0) {
       console.log(`${awaitingOperator.length} order(s) waiting for an operator (POST /orders/:id/resolve):`);
       for (const o of awaitingOperator) console.log(`  ${o.orderId}  ${o.failedStep ?? '?'}: ${o.reason ?? '?'}, waiting ${o.ageSeconds} s`);

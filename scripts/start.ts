@@ -137,7 +137,9 @@ async function main(): Promise<void> {
     log(applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
     await seedCatalog(config.databaseUrl);
   } catch (err) {
-    throw new Error(`could not prepare the database at ${redact(config.databaseUrl)}: ${errorText(err)}\n` + 'Is PostgreSQL running? Set DATABASE_URL to point elsewhere.');
+    throw new Error(
+      `could not prepare the database at ${redact(config.databaseUrl)}: ${errorText(err)}\n` + 'Is PostgreSQL running? Set DATABASE_URL to point elsewhere.',
+    );
   }
   if (stopping) return;
 
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
       `    -H 'Content-Type: application/json' \\`,
       `    -d '${body}'`,
       '',
-      '  The answer carries the order\'s secret: read it with',
+      "  The answer carries the order's secret: read it with",
       `  curl -s ${apiUrl}/orders/<orderId> -H 'Authorization: Bearer <secret>'`,
       '  or open links.page in a browser. Its e-mail shows up there under services.notifications.',
       '',

@@ -31,7 +31,12 @@ export type ServerLever = keyof typeof SERVER_LEVERS;
 
 /** Every lever's settings but those named (for an A/B in the bench). */
 export function serverDynamicConfig(without: readonly ServerLever[] = []): DynamicConfig {
-  return Object.assign({}, ...Object.entries(SERVER_LEVERS).filter(([name]) => !without.includes(name as ServerLever)).map(([, values]) => values));
+  return Object.assign(
+    {},
+    ...Object.entries(SERVER_LEVERS)
+      .filter(([name]) => !without.includes(name as ServerLever))
+      .map(([, values]) => values),
+  );
 }
 
 /** The same as `--dynamic-config-value key=value` arguments of `temporal server start-dev`. */

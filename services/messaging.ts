@@ -55,7 +55,9 @@ export function startMessaging(opts: MessagingOptions): Messaging {
     const relay = new OutboxRelay(opts.db, js, names);
     const consumer = new NotificationConsumer(new NotificationService(opts.db), opts.log);
     loops = Promise.all([relay.run(stop.signal, opts.log), consumer.run(js, names, stop.signal, NOTIFICATION_CONSUMER)]);
-    opts.log(`messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${NOTIFICATION_CONSUMER}" sending notifications`);
+    opts.log(
+      `messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${NOTIFICATION_CONSUMER}" sending notifications`,
+    );
   })();
 
   return {

@@ -25,15 +25,7 @@ export type CheckoutInput = {
   deadlines?: Partial<Deadlines>;
 };
 
-export const STEPS = [
-  'createOrder',
-  'checkFraud',
-  'reserveInventory',
-  'authorizePayment',
-  'createShipment',
-  'capturePayment',
-  'completeOrder',
-] as const;
+export const STEPS = ['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'completeOrder'] as const;
 export type StepName = (typeof STEPS)[number];
 
 export const CHECKOUT_STATUSES = [

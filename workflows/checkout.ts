@@ -1,4 +1,13 @@
-import { ApplicationFailure, CancellationScope, TemporalFailure, defineQuery, log, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  TemporalFailure,
+  defineQuery,
+  log,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { carrierWithin, forward, local, undo } from './activity-options';
 import { CheckoutProgress, type StatusChange } from './checkout-progress';
 import { DEFAULT_DEADLINES, STEPS, type CheckoutInput, type CheckoutState, type StepName } from './checkout-types';
@@ -114,9 +123,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       progress.stopTimer('orderTtl');
       progress.trackingNumber = shipment.trackingNumber;
 
-      await progress.run('capturePayment', 'CAPTURING_PAYMENT', () =>
-        forward.capturePayment({ orderId, key: key('capturePayment') }),
-      );
+      await progress.run('capturePayment', 'CAPTURING_PAYMENT', () => forward.capturePayment({ orderId, key: key('capturePayment') }));
       progress.stopTimer('paymentHold');
       await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
         await ownServices.commitInventory({ orderId, key: key('commitInventory') });

@@ -7,11 +7,7 @@ import type { StopReason } from './forward-steps';
  * Business failures (non-retryable, typed by reason), cancellation and
  * deadlines are expected endings: COMPENSATED. Anything else is unexpected: FAILED.
  */
-export function describeFailure(
-  step: StepName,
-  err: TemporalFailure,
-  stopReason: StopReason | undefined,
-): { failure: CheckoutFailure; unexpected: boolean } {
+export function describeFailure(step: StepName, err: TemporalFailure, stopReason: StopReason | undefined): { failure: CheckoutFailure; unexpected: boolean } {
   const expected = (reason: string, message: string) => ({ failure: { step, reason, message }, unexpected: false });
   if (isCancellation(err)) {
     if (stopReason === 'cancelled_by_customer') return expected(stopReason, 'Cancelled by the customer');
@@ -24,8 +20,7 @@ export function describeFailure(
   // its retries either with that timeout, or, when the next retry would start
   // past the deadline, with the last attempt's error and retry state TIMEOUT.
   const slaExpired =
-    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') ||
-    (err instanceof ActivityFailure && err.retryState === 'TIMEOUT');
+    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') || (err instanceof ActivityFailure && err.retryState === 'TIMEOUT');
   if (step === 'createShipment' && slaExpired) {
     return expected('shipping_timeout', 'No shipment could be created within the shipping SLA');
   }

@@ -66,16 +66,20 @@ export async function restateTarget(opts: { dbUrl: string; pool: number; prefix:
   // resolved from there; spawning it directly, not through the package's node wrapper, keeps its pid for the CPU column.
   const serverDir = path.dirname(require.resolve('@restatedev/restate-server/package.json'));
   const bin = require.resolve(`@restatedev/restate-server-${process.platform}-${process.arch}/bin/restate-server`, { paths: [serverDir] });
-  const server = spawn(bin, ['--base-dir', baseDir, '--bind-ip', '127.0.0.1', '--advertised-host', '127.0.0.1', '--bind-port', String(fabric), '--listen-mode', 'tcp', '--no-logo'], {
-    env: {
-      ...process.env,
-      RESTATE_INGRESS__BIND_ADDRESS: `127.0.0.1:${ingress}`,
-      RESTATE_ADMIN__BIND_ADDRESS: `127.0.0.1:${admin}`,
-      RESTATE_LOG_FILTER: 'error',
-      RESTATE_DISABLE_TELEMETRY: 'true',
+  const server = spawn(
+    bin,
+    ['--base-dir', baseDir, '--bind-ip', '127.0.0.1', '--advertised-host', '127.0.0.1', '--bind-port', String(fabric), '--listen-mode', 'tcp', '--no-logo'],
+    {
+      env: {
+        ...process.env,
+        RESTATE_INGRESS__BIND_ADDRESS: `127.0.0.1:${ingress}`,
+        RESTATE_ADMIN__BIND_ADDRESS: `127.0.0.1:${admin}`,
+        RESTATE_LOG_FILTER: 'error',
+        RESTATE_DISABLE_TELEMETRY: 'true',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const adminUrl = `http://127.0.0.1:${admin}`;
   if (!(await waitForHttp(`${adminUrl}/health`, 60_000))) throw new Error('restate-server did not answer on its admin port within 60 s');
   const reg = await fetch(`${adminUrl}/deployments`, {

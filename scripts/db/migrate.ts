@@ -73,10 +73,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
-export async function migrate(
-  databaseUrl: string,
-  opts: { log?: (msg: string) => void; migrationsDir?: string } = {},
-): Promise<{ applied: string[] }> {
+export async function migrate(databaseUrl: string, opts: { log?: (msg: string) => void; migrationsDir?: string } = {}): Promise<{ applied: string[] }> {
   const log = opts.log ?? ((msg: string) => console.log(msg));
   const dir = opts.migrationsDir ?? MIGRATIONS_DIR;
   checkLockfile(dir);
@@ -174,16 +171,10 @@ async function applyOne(client: Client, table: string, m: Migration): Promise<vo
   const id = randomUUID();
   await client.query('BEGIN');
   try {
-    await client.query(
-      `INSERT INTO ${table} (id, checksum, started_at, migration_name) VALUES ($1, $2, clock_timestamp(), $3)`,
-      [id, m.checksum, m.name],
-    );
+    await client.query(`INSERT INTO ${table} (id, checksum, started_at, migration_name) VALUES ($1, $2, clock_timestamp(), $3)`, [id, m.checksum, m.name]);
     // No parameters: pg uses the simple query protocol, which runs a multi-statement script.
     await client.query(m.script);
-    await client.query(
-      `UPDATE ${table} SET applied_steps_count = applied_steps_count + 1, finished_at = clock_timestamp() WHERE id = $1`,
-      [id],
-    );
+    await client.query(`UPDATE ${table} SET applied_steps_count = applied_steps_count + 1, finished_at = clock_timestamp() WHERE id = $1`, [id]);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

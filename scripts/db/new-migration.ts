@@ -36,10 +36,7 @@ export function migrationTimestamp(date = new Date()): string {
   return date.toISOString().replace(/\D/g, '').slice(0, 14);
 }
 
-export async function newMigration(
-  name: string,
-  opts: { serverUrl?: string; migrationsDir?: string } = {},
-): Promise<{ dir: string; sql: string } | null> {
+export async function newMigration(name: string, opts: { serverUrl?: string; migrationsDir?: string } = {}): Promise<{ dir: string; sql: string } | null> {
   const migrationsDir = opts.migrationsDir ?? MIGRATIONS_DIR;
   const slug = migrationSlug(name);
   if (!slug) throw new Error(`"${name}" is not a usable migration name`);

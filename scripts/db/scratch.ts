@@ -5,11 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { quoteIdent, withDatabase } from './migrate';
 
-export async function withScratchDatabase<T>(
-  serverUrl: string,
-  fn: (url: string, name: string) => Promise<T>,
-  prefix = 'scratch',
-): Promise<T> {
+export async function withScratchDatabase<T>(serverUrl: string, fn: (url: string, name: string) => Promise<T>, prefix = 'scratch'): Promise<T> {
   // Unique per call, and at most 63 characters (Postgres' identifier limit).
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`.slice(0, 63);
   const admin = (sql: string) => adminQuery(serverUrl, sql);

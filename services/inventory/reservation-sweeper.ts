@@ -4,10 +4,7 @@ import type { InventoryService } from './inventory-service';
  * Runs InventoryService.expireReservations() on an interval, in the worker
  * process. Several workers may sweep at once: row locks keep it safe.
  */
-export function startReservationSweeper(
-  inventory: InventoryService,
-  opts: { everyMs: number; log?: (msg: string) => void },
-): { stop(): Promise<void> } {
+export function startReservationSweeper(inventory: InventoryService, opts: { everyMs: number; log?: (msg: string) => void }): { stop(): Promise<void> } {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = inventory.expireReservations().then(

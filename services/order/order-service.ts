@@ -5,9 +5,7 @@ import type { InventoryService, LineItem } from '../inventory/inventory-service'
 import { orderClosedFact } from './outbox';
 
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
-export type OrderOutcome =
-  | { status: 'COMPLETED' }
-  | { status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY'; failedStep: string; reason: string };
+export type OrderOutcome = { status: 'COMPLETED' } | { status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY'; failedStep: string; reason: string };
 export type OrderView = {
   orderId: string;
   customerId: string;
@@ -64,7 +62,8 @@ export class OrderService {
    * outcome is a no-op, so the call can be retried freely.
    */
   async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
-    const failure = outcome.status === 'COMPLETED' ? { failedStep: null, failureReason: null } : { failedStep: outcome.failedStep, failureReason: outcome.reason };
+    const failure =
+      outcome.status === 'COMPLETED' ? { failedStep: null, failureReason: null } : { failedStep: outcome.failedStep, failureReason: outcome.reason };
     const order = await this.find(orderId);
     const open = order && isOpen(order.status);
     if (open) {

@@ -261,7 +261,10 @@ function replayAuthorize(payment: Payment, req: AuthorizeRequest, idempotencyKey
     throw new BusinessError('idempotency_conflict', `Order ${payment.orderId} already has a payment under another key`);
   }
   if (payment.amount !== req.amount || payment.currency !== req.currency) {
-    throw new BusinessError('idempotency_conflict', `Key ${idempotencyKey} authorized ${payment.amount} ${payment.currency}, not ${req.amount} ${req.currency}`);
+    throw new BusinessError(
+      'idempotency_conflict',
+      `Key ${idempotencyKey} authorized ${payment.amount} ${payment.currency}, not ${req.amount} ${req.currency}`,
+    );
   }
   if (payment.status === 'DECLINED') {
     throw new BusinessError(payment.declineCode ?? 'card_declined', `Card declined (${payment.declineCode})`, {

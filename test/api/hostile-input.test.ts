@@ -127,25 +127,49 @@ const badToken = fc.oneof(
 const brokenOrder: fc.Arbitrary<unknown> = fc.oneof(
   badQuantity.map((quantity) => ({ ...validOrder(), items: [{ sku: 'KB-001', quantity }] })),
   notAnId.map((customerId) => ({ ...validOrder(), customerId })),
-  fc.oneof(notAnId, fc.stringMatching(/^[A-Z]{2,8}-[0-9]{3}$/).map((s) => `ZZFUZZ-${s}`)).map((sku) => ({ ...validOrder(), items: [{ sku, quantity: 1 }] })),
+  fc
+    .oneof(
+      notAnId,
+      fc.stringMatching(/^[A-Z]{2,8}-[0-9]{3}$/).map((s) => `ZZFUZZ-${s}`),
+    )
+    .map((sku) => ({ ...validOrder(), items: [{ sku, quantity: 1 }] })),
   badToken.map((token) => ({ ...validOrder(), payment: { token } })),
   anyString.filter((s) => !/^[A-Z]{2}$/.test(s)).map((country) => ({ ...validOrder(), shippingAddress: { ...validOrder().shippingAddress, country } })),
   fc.constantFrom('name', 'line1', 'city', 'postalCode').chain((field) =>
-    fc.oneof(fc.constantFrom('', '   ', 'x'.repeat(1_000)), junkJson.filter((v) => typeof v !== 'string')).map((v) => ({
-      ...validOrder(),
-      shippingAddress: { ...validOrder().shippingAddress, [field]: v },
-    })),
+    fc
+      .oneof(
+        fc.constantFrom('', '   ', 'x'.repeat(1_000)),
+        junkJson.filter((v) => typeof v !== 'string'),
+      )
+      .map((v) => ({
+        ...validOrder(),
+        shippingAddress: { ...validOrder().shippingAddress, [field]: v },
+      })),
   ),
-  fc.oneof(fc.constant([]), fc.array(fc.constant({ sku: 'KB-001', quantity: 1 }), { minLength: 2, maxLength: 25 }), junkJson.filter((v) => !Array.isArray(v))).map(
-    (items) => ({ ...validOrder(), items }),
-  ),
+  fc
+    .oneof(
+      fc.constant([]),
+      fc.array(fc.constant({ sku: 'KB-001', quantity: 1 }), { minLength: 2, maxLength: 25 }),
+      junkJson.filter((v) => !Array.isArray(v)),
+    )
+    .map((items) => ({ ...validOrder(), items })),
   fc.constantFrom(...ORDER_KEYS).map((key) => {
     const o: Record<string, unknown> = validOrder();
     delete o[key];
     return o;
   }),
-  fc.tuple(fc.oneof(anyString, prototypeKeys).filter((k) => !ORDER_KEYS.includes(k)), junkJson).map(([key, value]) => ({ ...validOrder(), [key]: value })),
-  fc.tuple(anyString.filter((k) => k !== 'sku' && k !== 'quantity'), junkJson).map(([key, value]) => ({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 1, [key]: value }] })),
+  fc
+    .tuple(
+      fc.oneof(anyString, prototypeKeys).filter((k) => !ORDER_KEYS.includes(k)),
+      junkJson,
+    )
+    .map(([key, value]) => ({ ...validOrder(), [key]: value })),
+  fc
+    .tuple(
+      anyString.filter((k) => k !== 'sku' && k !== 'quantity'),
+      junkJson,
+    )
+    .map(([key, value]) => ({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 1, [key]: value }] })),
   junkJson.filter((v) => typeof v !== 'object' || v === null || Array.isArray(v) || !ORDER_KEYS.every((k) => k in v)),
 );
 
@@ -184,12 +208,31 @@ const badIdempotencyKey = fc.oneof(
 const authVariants = fc.oneof(
   fc.constant<Record<string, string>>({}),
   fc.constant({ authorization: `Bearer ${TOKEN}` }),
-  fc.constantFrom('Bearer', `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`op:${TOKEN}`).toString('base64')}`, `bearer  ${TOKEN}`).map((authorization) => ({ authorization })),
+  fc
+    .constantFrom('Bearer', `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`op:${TOKEN}`).toString('base64')}`, `bearer  ${TOKEN}`)
+    .map((authorization) => ({ authorization })),
   headerValue.map((authorization) => ({ authorization })),
 );
 const weirdId = fc.oneof(
   anyString.map(encode),
-  fc.constantFrom('%', '%zz', '%E0%A4%A', '%00', '%2F', 'a%2Fb', '..', '%2e%2e', '.', 'x'.repeat(65), '%F0%9F%92%B3', 'ord_%0d%0a', '%25', 'ord_1;drop', 'ord_1?x=1', 'ord_1#x'),
+  fc.constantFrom(
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    '%00',
+    '%2F',
+    'a%2Fb',
+    '..',
+    '%2e%2e',
+    '.',
+    'x'.repeat(65),
+    '%F0%9F%92%B3',
+    'ord_%0d%0a',
+    '%25',
+    'ord_1;drop',
+    'ord_1?x=1',
+    'ord_1#x',
+  ),
   fc.stringMatching(ID).map((s) => `ord_${s}`.slice(0, 64)),
 );
 
@@ -197,10 +240,12 @@ const weirdId = fc.oneof(
 
 it('POST /orders: malformed and borderline bodies are 4xx JSON and change nothing', async () => {
   await assertHarmless(
-    fc.record({
-      body: brokenOrderText,
-      contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'),
-    }).map(({ body, contentType }) => ({ method: 'POST', path: '/orders', headers: { 'content-type': contentType }, body, expect: 'invalid' as const })),
+    fc
+      .record({
+        body: brokenOrderText,
+        contentType: fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON'),
+      })
+      .map(({ body, contentType }) => ({ method: 'POST', path: '/orders', headers: { 'content-type': contentType }, body, expect: 'invalid' as const })),
     150,
   );
 });
@@ -208,36 +253,42 @@ it('POST /orders: malformed and borderline bodies are 4xx JSON and change nothin
 it('POST /orders: a valid body with odd content types, encodings or Idempotency-Keys is 4xx and changes nothing', async () => {
   const body = JSON.stringify(validOrder());
   await assertHarmless(
-    fc.oneof(
-      fc
-        .constantFrom(
-          'text/plain',
-          'application/x-www-form-urlencoded',
-          'multipart/form-data; boundary=x',
-          'application/json; charset=latin1',
-          // utf-7 is left out: the ASCII body means the same in it, so body-parser rightly accepts it.
-          'application/json; charset=utf-16',
-          'application/jsonx',
-          'application/vnd.api+json',
-          'application/merge-patch+json',
-          'text/json',
-          'json',
-          '*/*',
-          'application/*',
-          '',
-        )
-        .map((contentType) => ({ 'content-type': contentType })),
-      fc
-        .constantFrom('gzip', 'deflate', 'br', 'zstd', 'x-junk', 'gzip, gzip', 'compress')
-        .map((encoding) => ({ 'content-type': 'application/json', 'content-encoding': encoding })),
-      badIdempotencyKey.map((key) => ({ 'content-type': 'application/json', 'idempotency-key': key })),
-    ).map((headers) => ({ method: 'POST', path: '/orders', headers, body, expect: 'invalid' as const })),
+    fc
+      .oneof(
+        fc
+          .constantFrom(
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            'application/json; charset=latin1',
+            // utf-7 is left out: the ASCII body means the same in it, so body-parser rightly accepts it.
+            'application/json; charset=utf-16',
+            'application/jsonx',
+            'application/vnd.api+json',
+            'application/merge-patch+json',
+            'text/json',
+            'json',
+            '*/*',
+            'application/*',
+            '',
+          )
+          .map((contentType) => ({ 'content-type': contentType })),
+        fc
+          .constantFrom('gzip', 'deflate', 'br', 'zstd', 'x-junk', 'gzip, gzip', 'compress')
+          .map((encoding) => ({ 'content-type': 'application/json', 'content-encoding': encoding })),
+        badIdempotencyKey.map((key) => ({ 'content-type': 'application/json', 'idempotency-key': key })),
+      )
+      .map((headers) => ({ method: 'POST', path: '/orders', headers, body, expect: 'invalid' as const })),
     60,
   );
 });
 
 it('GET /orders/:id, its events, POST cancel and POST resolve: weird ids, junk bodies, any credentials', async () => {
-  const junkBody = fc.oneof(brokenOrderText, junkJson.map((v) => JSON.stringify(v)), fc.constant(undefined));
+  const junkBody = fc.oneof(
+    brokenOrderText,
+    junkJson.map((v) => JSON.stringify(v)),
+    fc.constant(undefined),
+  );
   await assertHarmless(
     fc.oneof(
       weirdId.map((id) => ({ method: 'GET', path: `/orders/${id}`, headers: {}, expect: 'invalid' as const })),
@@ -265,7 +316,9 @@ it('GET /orders/:id, its events, POST cancel and POST resolve: weird ids, junk b
           // Every id here names no order: even a valid, authorised resolution is 404.
           expect: 'invalid' as const,
         })),
-      fc.tuple(fc.constantFrom('PUT', 'PATCH', 'DELETE'), weirdId).map(([method, id]) => ({ method, path: `/orders/${id}`, headers: {}, expect: 'invalid' as const })),
+      fc
+        .tuple(fc.constantFrom('PUT', 'PATCH', 'DELETE'), weirdId)
+        .map(([method, id]) => ({ method, path: `/orders/${id}`, headers: {}, expect: 'invalid' as const })),
     ),
     100,
   );

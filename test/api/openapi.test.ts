@@ -202,7 +202,11 @@ describe('real responses are what the document says', () => {
     await expectDocumented(await send('GET', '/', { headers: { accept: 'text/html' } }), 'GET /', 'notBuilt');
     await expectDocumented(await send('GET', '/order-counts'), 'GET /order-counts', 'noToken');
     await expectDocumented(await send('POST', '/orders/ord_nope/cancel'), 'POST /orders/{orderId}/cancel', 'notFound');
-    await expectDocumented(await send('POST', '/orders/ord_nope/resolve', { body: { action: 'retry', note: 'x' }, headers: OPERATOR }), 'POST /orders/{orderId}/resolve', 'notFound');
+    await expectDocumented(
+      await send('POST', '/orders/ord_nope/resolve', { body: { action: 'retry', note: 'x' }, headers: OPERATOR }),
+      'POST /orders/{orderId}/resolve',
+      'notFound',
+    );
     await expectDocumented(
       await send('POST', '/orders/ord_nope/resolve', { body: { action: 'undo-everything', note: 'x' }, headers: OPERATOR }),
       'POST /orders/{orderId}/resolve',

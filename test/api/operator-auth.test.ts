@@ -71,7 +71,7 @@ describe('operator endpoints', () => {
     expect(res.status).toBe(401);
   });
 
-  it("customer endpoints need no operator token: the catalog is public, an order needs its own secret (else 404, as if it did not exist)", async () => {
+  it('customer endpoints need no operator token: the catalog is public, an order needs its own secret (else 404, as if it did not exist)', async () => {
     expect((await fetch(`${base}/orders/ord_nope`)).status).toBe(404);
     expect((await fetch(`${base}/catalog`)).status).toBe(200);
   });

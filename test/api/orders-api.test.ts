@@ -127,7 +127,14 @@ describe('POST /orders', () => {
     ['an unknown SKU', () => post({ ...validOrder(), items: [{ sku: 'NOPE-999', quantity: 1 }] }), 422, /unknown sku/i],
     [
       'duplicate SKUs',
-      () => post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'KB-001', quantity: 2 }] }),
+      () =>
+        post({
+          ...validOrder(),
+          items: [
+            { sku: 'KB-001', quantity: 1 },
+            { sku: 'KB-001', quantity: 2 },
+          ],
+        }),
       400,
       /invalid/i,
     ],
@@ -152,9 +159,7 @@ describe('POST /orders', () => {
   it('names the offending fields', async () => {
     const res = await post({ ...validOrder(), items: [{ sku: 'KB-001', quantity: -1 }], extra: 1 });
     const body = await res.json();
-    expect(body.issues).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: ['items', 0, 'quantity'] }), expect.objectContaining({ path: [] })]),
-    );
+    expect(body.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: ['items', 0, 'quantity'] }), expect.objectContaining({ path: [] })]));
   });
 
   it('an Idempotency-Key replays the same order and starts no second saga', async () => {
@@ -273,7 +278,10 @@ describe('manual resolution', () => {
 
     const closed = await postJson(`/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }, asOperator);
     expect(closed.status).toBe(200);
-    expect(await closed.json()).toMatchObject({ status: 'RESOLVED_MANUALLY', resolutions: [{ action: 'retry' }, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }] });
+    expect(await closed.json()).toMatchObject({
+      status: 'RESOLVED_MANUALLY',
+      resolutions: [{ action: 'retry' }, { action: 'mark-resolved', note: 'voided by phone, ticket 7' }],
+    });
 
     const again = await postJson(`/orders/${orderId}/resolve`, { action: 'retry', note: 'again' }, asOperator);
     expect(again.status).toBe(409);
@@ -290,7 +298,13 @@ describe("an order's secret", () => {
     const { orderId, secret } = await (await post(validOrder())).json();
     const otherSecret = api.asOwner('ord_other').authorization;
     const notFound = { status: 404, body: { error: 'Order not found' } };
-    const attempts: Record<string, string>[] = [{}, { authorization: otherSecret }, { authorization: 'Bearer nope' }, { authorization: `Basic ${secret}` }, { authorization: secret }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: otherSecret },
+      { authorization: 'Bearer nope' },
+      { authorization: `Basic ${secret}` },
+      { authorization: secret },
+    ];
     for (const headers of attempts) {
       for (const res of [
         await fetch(`${base}/orders/${orderId}`, { headers }),
@@ -330,7 +344,12 @@ describe('GET /orders/:id/events', () => {
       while ((end = buffer.indexOf('\n\n')) >= 0) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => !l.startsWith(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+        );
         if (fields.retry) retry = Number(fields.retry);
         if (fields.event) events.push({ event: fields.event, id: fields.id, data: JSON.parse(fields.data) });
       }

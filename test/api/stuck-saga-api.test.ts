@@ -222,7 +222,10 @@ describe('a Temporal the API cannot reach', () => {
     });
     try {
       const asOwner = api.asOwner('ord_unreachable');
-      for (const res of [await fetch(`${api.base}/orders/ord_unreachable`, { headers: asOwner }), await post(api, '/orders/ord_unreachable/cancel', undefined, asOwner)]) {
+      for (const res of [
+        await fetch(`${api.base}/orders/ord_unreachable`, { headers: asOwner }),
+        await post(api, '/orders/ord_unreachable/cancel', undefined, asOwner),
+      ]) {
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('10');
         expect(await res.json()).toEqual({ error: 'Temporal is unavailable; try again later' });

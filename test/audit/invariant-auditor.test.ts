@@ -37,32 +37,76 @@ describe('npm run audit', () => {
   });
 
   const plants: [string, ScenarioName, (o: { orderId: string; sku: string }) => Promise<unknown>, Invariant[]][] = [
-    ['an order left open past its TTL', 'happy-path', ({ orderId }) =>
-      sql(`UPDATE orders.orders SET status = 'PENDING', created_at = now() - interval '2 hours' WHERE id = $1`, orderId), ['order_open_past_ttl']],
-    ['a completed order whose payment was never captured', 'happy-path', ({ orderId }) =>
-      sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId), ['completed_order_payment', 'ledger_disagrees']],
-    ['a completed order whose reservation does not match its items', 'happy-path', ({ orderId }) =>
-      sql(`UPDATE inventory.reservation_lines SET quantity = quantity + 1 WHERE order_id = $1`, orderId), ['completed_order_reservation', 'stock_not_conserved']],
-    ['a completed order without a shipment', 'happy-path', ({ orderId }) =>
-      sql(`UPDATE shipping.shipments SET status = 'CANCELLED' WHERE order_id = $1`, orderId), ['completed_order_shipment']],
-    ['a compensated order that still holds the money', 'shipping-rejected', ({ orderId }) =>
-      sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId), ['compensated_order_net_charge', 'ledger_disagrees']],
-    ['a compensated order that still holds stock', 'card-declined', ({ orderId }) =>
-      sql(`UPDATE inventory.reservations SET status = 'HELD' WHERE order_id = $1`, orderId), ['compensated_order_held_stock', 'stock_not_conserved']],
-    ['a compensated order whose shipment is still active', 'shipping-rejected', ({ orderId }) =>
-      sql(`UPDATE shipping.shipments SET status = 'CREATED' WHERE order_id = $1`, orderId), ['compensated_order_active_shipment']],
-    ['stock that appeared from nowhere', 'happy-path', ({ sku }) =>
-      sql(`UPDATE inventory.products SET available = available + 1 WHERE sku = $1`, sku), ['stock_not_conserved']],
-    ['a payment whose status the ledger does not explain', 'card-declined', ({ orderId }) =>
-      sql(`UPDATE payments.payments SET status = 'REFUNDED' WHERE order_id = $1`, orderId), ['ledger_disagrees']],
-    ['a second notification for one order', 'happy-path', async ({ orderId }) => {
-      for (const eventId of [`${orderId}-a`, `${orderId}-b`]) {
-        await sql(`INSERT INTO notifications.inbox (event_id, type) VALUES ($1, 'OrderCompleted')`, eventId);
-        await sql(`INSERT INTO notifications.notifications (event_id, order_id, recipient, subject, body) VALUES ($1, $2, 'a@example.com', 's', 'b')`, eventId, orderId);
-      }
-    }, ['notification_count']],
-    ['records of an order that does not exist', 'happy-path', ({ orderId }) =>
-      sql(`DELETE FROM orders.orders WHERE id = $1`, orderId), ['orphan_record']],
+    [
+      'an order left open past its TTL',
+      'happy-path',
+      ({ orderId }) => sql(`UPDATE orders.orders SET status = 'PENDING', created_at = now() - interval '2 hours' WHERE id = $1`, orderId),
+      ['order_open_past_ttl'],
+    ],
+    [
+      'a completed order whose payment was never captured',
+      'happy-path',
+      ({ orderId }) => sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId),
+      ['completed_order_payment', 'ledger_disagrees'],
+    ],
+    [
+      'a completed order whose reservation does not match its items',
+      'happy-path',
+      ({ orderId }) => sql(`UPDATE inventory.reservation_lines SET quantity = quantity + 1 WHERE order_id = $1`, orderId),
+      ['completed_order_reservation', 'stock_not_conserved'],
+    ],
+    [
+      'a completed order without a shipment',
+      'happy-path',
+      ({ orderId }) => sql(`UPDATE shipping.shipments SET status = 'CANCELLED' WHERE order_id = $1`, orderId),
+      ['completed_order_shipment'],
+    ],
+    [
+      'a compensated order that still holds the money',
+      'shipping-rejected',
+      ({ orderId }) => sql(`UPDATE payments.payments SET status = 'AUTHORIZED' WHERE order_id = $1`, orderId),
+      ['compensated_order_net_charge', 'ledger_disagrees'],
+    ],
+    [
+      'a compensated order that still holds stock',
+      'card-declined',
+      ({ orderId }) => sql(`UPDATE inventory.reservations SET status = 'HELD' WHERE order_id = $1`, orderId),
+      ['compensated_order_held_stock', 'stock_not_conserved'],
+    ],
+    [
+      'a compensated order whose shipment is still active',
+      'shipping-rejected',
+      ({ orderId }) => sql(`UPDATE shipping.shipments SET status = 'CREATED' WHERE order_id = $1`, orderId),
+      ['compensated_order_active_shipment'],
+    ],
+    [
+      'stock that appeared from nowhere',
+      'happy-path',
+      ({ sku }) => sql(`UPDATE inventory.products SET available = available + 1 WHERE sku = $1`, sku),
+      ['stock_not_conserved'],
+    ],
+    [
+      'a payment whose status the ledger does not explain',
+      'card-declined',
+      ({ orderId }) => sql(`UPDATE payments.payments SET status = 'REFUNDED' WHERE order_id = $1`, orderId),
+      ['ledger_disagrees'],
+    ],
+    [
+      'a second notification for one order',
+      'happy-path',
+      async ({ orderId }) => {
+        for (const eventId of [`${orderId}-a`, `${orderId}-b`]) {
+          await sql(`INSERT INTO notifications.inbox (event_id, type) VALUES ($1, 'OrderCompleted')`, eventId);
+          await sql(
+            `INSERT INTO notifications.notifications (event_id, order_id, recipient, subject, body) VALUES ($1, $2, 'a@example.com', 's', 'b')`,
+            eventId,
+            orderId,
+          );
+        }
+      },
+      ['notification_count'],
+    ],
+    ['records of an order that does not exist', 'happy-path', ({ orderId }) => sql(`DELETE FROM orders.orders WHERE id = $1`, orderId), ['orphan_record']],
   ];
 
   it.each(plants)('catches %s', async (_what, scenario, plant, expected) => {

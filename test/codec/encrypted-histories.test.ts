@@ -109,7 +109,9 @@ describe.each(['happy-path', 'refund-fails-manual-resolution'])('an encrypted %s
 
 it('cannot replay an encrypted history without the key', async () => {
   const history = await runs['happy-path'].handle.fetchHistory();
-  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'no-key')).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! } }, history, 'no-key')).rejects.toThrow(
+    /Unknown encoding: binary\/encrypted/,
+  );
 });
 
 it('still replays the committed plaintext histories with the codec configured', async () => {
@@ -117,7 +119,10 @@ it('still replays the committed plaintext histories with the codec configured', 
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
   const failed: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter: converter }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, dataConverter: converter },
+    histories,
+  )) {
     if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failed).toEqual([]);

@@ -68,9 +68,9 @@ describe('migrate()', () => {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      await expect(
-        client.query(`INSERT INTO inventory.products (sku, name, price, available) VALUES ('neg', 'x', 100, -1)`),
-      ).rejects.toThrow(/products_available_check/);
+      await expect(client.query(`INSERT INTO inventory.products (sku, name, price, available) VALUES ('neg', 'x', 100, -1)`)).rejects.toThrow(
+        /products_available_check/,
+      );
     } finally {
       await client.end();
     }

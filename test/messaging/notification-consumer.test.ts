@@ -90,13 +90,24 @@ describe('notification consumer', () => {
   it('facts of two orders arriving out of order, interleaved with copies, each get their own notification', async () => {
     const names = await setUp();
     const a = fact({ customerId: 'cust_a', total: 1000 });
-    const b = fact({ customerId: 'cust_b', type: 'OrderCompensated', status: 'COMPENSATED', total: 2500, failure: { step: 'chargePayment', reason: 'card_declined' } });
+    const b = fact({
+      customerId: 'cust_b',
+      type: 'OrderCompensated',
+      status: 'COMPENSATED',
+      total: 2500,
+      failure: { step: 'chargePayment', reason: 'card_declined' },
+    });
     // b closed after a, but its fact is seen first; a's copy arrives after both.
     for (const f of [b, a, b, a]) await publish(names, f);
     await consumeAll(names, 4);
 
     expect(await ctx.services.notifications.notificationsFor(a.orderId)).toEqual([
-      expect.objectContaining({ eventId: a.eventId, to: 'cust_a@example.com', subject: `Your order ${a.orderId} is confirmed`, body: expect.stringContaining('10.00 USD') }),
+      expect.objectContaining({
+        eventId: a.eventId,
+        to: 'cust_a@example.com',
+        subject: `Your order ${a.orderId} is confirmed`,
+        body: expect.stringContaining('10.00 USD'),
+      }),
     ]);
     expect(await ctx.services.notifications.notificationsFor(b.orderId)).toEqual([
       expect.objectContaining({

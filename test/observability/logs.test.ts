@@ -48,7 +48,16 @@ test('request, workflow and activity lines all name the order, its workflow and 
   const worker = capturingLogger();
   writeTemporalEntry(worker.logger, reserve!);
   expect(worker.lines).toEqual([
-    expect.objectContaining({ level: 'info', msg: 'Activity succeeded', component: 'activity', orderId, workflowId, runId, activity: 'reserveInventory', attempt: 1 }),
+    expect.objectContaining({
+      level: 'info',
+      msg: 'Activity succeeded',
+      component: 'activity',
+      orderId,
+      workflowId,
+      runId,
+      activity: 'reserveInventory',
+      attempt: 1,
+    }),
   ]);
   expect(worker.lines[0].durationMs).toEqual(expect.any(Number));
 

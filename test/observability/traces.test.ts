@@ -63,7 +63,16 @@ test('one trace runs from the HTTP request through the workflow and its activiti
 
   // Every step of the saga is in that one trace.
   const inTrace = all.filter((s) => s.spanContext().traceId === traceId).map((s) => s.name);
-  for (const step of ['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'commitInventory', 'closeOrder']) {
+  for (const step of [
+    'createOrder',
+    'checkFraud',
+    'reserveInventory',
+    'authorizePayment',
+    'createShipment',
+    'capturePayment',
+    'commitInventory',
+    'closeOrder',
+  ]) {
     expect(inTrace).toContain(`RunActivity:${step}`);
   }
   // The workflow spans came out of the sandbox with their parents (see asV1Processor in lib/tracing.ts).

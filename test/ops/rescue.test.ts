@@ -13,7 +13,13 @@ import { rescueStuckSagas } from '../../ops/rescue';
 import { workflowTaskTrouble } from '../../lib/workflow-task-health';
 import { freePort } from '../../scripts/dev-server';
 import { cancelUpdate, checkout, resolveUpdate } from '../../workflows';
-import { ORDER_AWAITS_OPERATOR_PATCH, OWN_STEPS_FINISH_PATCH, OWN_UNDOS_FIRST_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, VERSIONS_FIRST_PATCH } from '../../workflows/versions';
+import {
+  ORDER_AWAITS_OPERATOR_PATCH,
+  OWN_STEPS_FINISH_PATCH,
+  OWN_UNDOS_FIRST_PATCH,
+  UNDO_ALL_WHEN_FENCED_PATCH,
+  VERSIONS_FIRST_PATCH,
+} from '../../workflows/versions';
 import { commandsByTask } from '../support/history-tasks';
 import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { finalState } from '../support/run-scenario';
@@ -90,8 +96,10 @@ const ledger = async (orderId: string) => (await stack.services.payments.ledgerF
 const rescue = (dryRun: boolean) => rescueStuckSagas({ client: stack.client, taskQueue: stack.taskQueue, workflowBundle: current, dryRun, catchUpMs: 20_000 });
 
 describe('npm run ops -- rescue', () => {
-  it('the old deployment is today\'s code without the patches that came after it', () => {
-    expect([...NOT_YET].sort()).toEqual([VERSIONS_FIRST_PATCH, ORDER_AWAITS_OPERATOR_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, OWN_STEPS_FINISH_PATCH, OWN_UNDOS_FIRST_PATCH].sort());
+  it("the old deployment is today's code without the patches that came after it", () => {
+    expect([...NOT_YET].sort()).toEqual(
+      [VERSIONS_FIRST_PATCH, ORDER_AWAITS_OPERATOR_PATCH, UNDO_ALL_WHEN_FENCED_PATCH, OWN_STEPS_FINISH_PATCH, OWN_UNDOS_FIRST_PATCH].sort(),
+    );
   });
 
   it('resets a stuck saga to its first task; its steps find their first results, and the customer can cancel it', async () => {
@@ -101,16 +109,21 @@ describe('npm run ops -- rescue', () => {
     // Today's worker, as a process, with the SDK core's metrics.
     const metricsPort = await freePort();
     const logDir = mkdtempSync(path.join(tmpdir(), 'rescue-test-'));
-    const worker = new ManagedProcess('worker', 'worker.ts', {
-      ...process.env,
-      DATABASE_URL: stack.dbUrl,
-      TEMPORAL_TASK_QUEUE: stack.taskQueue,
-      TEMPORAL_METRICS_PORT: String(metricsPort),
-      WORKER_METRICS_PORT: '0',
-      NATS_STREAM: `RESCUE_${randomBytes(4).toString('hex')}`,
-      OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
-      NODE_ENV: 'development',
-    }, path.join(logDir, 'worker.log'));
+    const worker = new ManagedProcess(
+      'worker',
+      'worker.ts',
+      {
+        ...process.env,
+        DATABASE_URL: stack.dbUrl,
+        TEMPORAL_TASK_QUEUE: stack.taskQueue,
+        TEMPORAL_METRICS_PORT: String(metricsPort),
+        WORKER_METRICS_PORT: '0',
+        NATS_STREAM: `RESCUE_${randomBytes(4).toString('hex')}`,
+        OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
+        NODE_ENV: 'development',
+      },
+      path.join(logDir, 'worker.log'),
+    );
     worker.start();
     try {
       // The customer cancels: the saga must be rebuilt from its history, and that fails.
@@ -172,7 +185,11 @@ describe('npm run ops -- rescue', () => {
       // The stuck run had released the stock: the new run's reservation is refused ("fenced"), and it undoes every step.
       // The cancel it had accepted is not needed any more: the saga rolled back before it got there.
       expect(done.decisions).toEqual([
-        { name: 'cancel', atStatus: 'CREATING_SHIPMENT', outcome: expect.stringMatching(/^not re-sent: the saga is (COMPENSATING|FAILED_NEEDS_MANUAL), past CREATING_SHIPMENT$/) },
+        {
+          name: 'cancel',
+          atStatus: 'CREATING_SHIPMENT',
+          outcome: expect.stringMatching(/^not re-sent: the saga is (COMPENSATING|FAILED_NEEDS_MANUAL), past CREATING_SHIPMENT$/),
+        },
       ]);
       const rescued = stack.client.workflow.getHandle<typeof checkout>(handle.workflowId, done.newRunId);
       await untilStatus(rescued, 'FAILED_NEEDS_MANUAL');

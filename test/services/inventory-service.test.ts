@@ -33,7 +33,14 @@ describe('InventoryService', () => {
     const sku = await newProduct(1);
     const other = await newProduct(5);
     const orderId = uniqueId('ord');
-    const attempt = ctx.services.inventory.reserve(orderId, [{ sku: other, quantity: 1 }, { sku, quantity: 2 }], `${orderId}:reserve`);
+    const attempt = ctx.services.inventory.reserve(
+      orderId,
+      [
+        { sku: other, quantity: 1 },
+        { sku, quantity: 2 },
+      ],
+      `${orderId}:reserve`,
+    );
 
     await expect(attempt).rejects.toMatchObject({ code: 'out_of_stock' });
     await expect(attempt).rejects.toBeInstanceOf(BusinessError);
@@ -52,9 +59,7 @@ describe('InventoryService', () => {
     );
 
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(
-      Array(5).fill('out_of_stock'),
-    );
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(Array(5).fill('out_of_stock'));
     expect(await product(sku)).toMatchObject({ available: 0, reserved: 3 });
   });
 

@@ -14,7 +14,11 @@ async function newOrder(customerId = 'cust_outbox') {
 describe('order outbox', () => {
   it('writes the terminal fact with everything a listener needs, in the closing transaction', async () => {
     const orderId = await newOrder();
-    const closed = await ctx.services.orders.close(orderId, { status: 'COMPENSATED', failedStep: 'chargePayment', reason: 'card_declined' }, `${orderId}:close`);
+    const closed = await ctx.services.orders.close(
+      orderId,
+      { status: 'COMPENSATED', failedStep: 'chargePayment', reason: 'card_declined' },
+      `${orderId}:close`,
+    );
 
     const rows = await ctx.db.outboxEvent.findMany({ where: { orderId } });
     expect(rows).toHaveLength(1);

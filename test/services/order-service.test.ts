@@ -19,9 +19,9 @@ describe('OrderService', () => {
 
   it('refuses an unknown SKU', async () => {
     const orderId = uniqueId('ord');
-    await expect(
-      ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'NOPE', quantity: 1 }] }, `${orderId}:create`),
-    ).rejects.toMatchObject({ code: 'unknown_sku' });
+    await expect(ctx.services.orders.create({ orderId, customerId: 'c', items: [{ sku: 'NOPE', quantity: 1 }] }, `${orderId}:create`)).rejects.toMatchObject({
+      code: 'unknown_sku',
+    });
   });
 
   it('closes an order once: the first outcome wins, repeats are no-ops', async () => {

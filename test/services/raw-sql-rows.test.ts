@@ -12,7 +12,10 @@ const ctx = useServiceDb();
 async function checkedOutOrder() {
   const orderId = uniqueId('ord');
   const { orders, inventory, payments, shipping } = ctx.services;
-  const items = [{ sku: 'MS-002', quantity: 2 }, { sku: 'KB-001', quantity: 1 }];
+  const items = [
+    { sku: 'MS-002', quantity: 2 },
+    { sku: 'KB-001', quantity: 1 },
+  ];
   await orders.create({ orderId, customerId: 'cust_rows', items }, `${orderId}:create`);
   await inventory.reserve(orderId, items, `${orderId}:reserve`);
   await payments.authorize({ orderId, token: 'tok_visa', amount: 100, currency: 'USD', holdSeconds: 600 }, `${orderId}:authorize`);
@@ -36,10 +39,23 @@ it('an order and a reservation written with SQL read back through the models as 
   const orderId = await checkedOutOrder();
   const order = await ctx.db.order.findUnique({ where: { id: orderId }, include: { lines: { orderBy: { sku: 'asc' } } } });
   expect(order).toMatchObject({ status: 'PENDING', customerId: 'cust_rows', currency: 'USD', idempotencyKey: `${orderId}:create` });
-  expect(order!.lines.map(({ sku, quantity }) => ({ sku, quantity }))).toEqual([{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }]);
-  expect(await ctx.services.orders.orderFor(orderId)).toMatchObject({ orderId, total: order!.total, items: order!.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })) });
+  expect(order!.lines.map(({ sku, quantity }) => ({ sku, quantity }))).toEqual([
+    { sku: 'KB-001', quantity: 1 },
+    { sku: 'MS-002', quantity: 2 },
+  ]);
+  expect(await ctx.services.orders.orderFor(orderId)).toMatchObject({
+    orderId,
+    total: order!.total,
+    items: order!.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
+  });
 
   const committed = await ctx.services.inventory.commit(orderId, `${orderId}:commit`);
   expect(committed).toEqual(await ctx.services.inventory.reservationFor(orderId));
-  expect(committed).toMatchObject({ status: 'COMMITTED', items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 2 }] });
+  expect(committed).toMatchObject({
+    status: 'COMMITTED',
+    items: [
+      { sku: 'KB-001', quantity: 1 },
+      { sku: 'MS-002', quantity: 2 },
+    ],
+  });
 });

@@ -40,8 +40,6 @@ describe('ShippingService', () => {
     const never = uniqueId('ord');
     await ctx.services.shipping.cancelShipment(never, `${never}:cancel`);
     await expect(ctx.services.shipping.createShipment(never, address, `${never}:ship`)).rejects.toMatchObject({ code: 'fenced' });
-    expect(await ctx.db.shipment.findMany({ where: { orderId: never } })).toEqual([
-      expect.objectContaining({ status: 'CANCELLED', trackingNumber: null }),
-    ]);
+    expect(await ctx.db.shipment.findMany({ where: { orderId: never } })).toEqual([expect.objectContaining({ status: 'CANCELLED', trackingNumber: null })]);
   });
 });

@@ -11,7 +11,10 @@ const GROUPED = /(?<![\w-])\d{4}(?:[ -]\d{2,6}){2,4}(?![\w-])/g;
 /** Every card-number-like digit run in `text` that passes the Luhn check. */
 export function cardNumbersIn(text: string): string[] {
   const grouped = [...text.matchAll(GROUPED)].map((m) => m[0]).filter((g) => /^\d{13,19}$/.test(g.replace(/[ -]/g, '')));
-  return [...text.matchAll(RUN)].map((m) => m[0]).concat(grouped).filter((run) => passesLuhn(run.replace(/[ -]/g, '')));
+  return [...text.matchAll(RUN)]
+    .map((m) => m[0])
+    .concat(grouped)
+    .filter((run) => passesLuhn(run.replace(/[ -]/g, '')));
 }
 
 /**

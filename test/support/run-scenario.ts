@@ -9,10 +9,7 @@ import { uniqueId } from './service-db';
 export type ScenarioRun = { orderId: string; sku: string; handle: WorkflowHandle<typeof checkout>; state: CheckoutState };
 
 /** Runs one scenario through a real worker and waits for the saga's final state. */
-export async function runScenario(
-  env: { client: Client; taskQueue: string; services: Services },
-  name: ScenarioName,
-): Promise<ScenarioRun> {
+export async function runScenario(env: { client: Client; taskQueue: string; services: Services }, name: ScenarioName): Promise<ScenarioRun> {
   const sku = uniqueId('SKU');
   await env.services.inventory.upsertProduct({ sku, name: `Product for ${name}`, price: 2500, stock: SCENARIO_STOCK });
   const orderId = uniqueId('ord');

@@ -50,7 +50,11 @@ export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Pr
 }
 
 /** A checkout worker in a process of its own (test/support/worker-process.ts), for a test to SIGKILL. */
-export function startWorkerProcess(stack: TestStack, bundle: WorkflowBundle, opts: { crashAfterReserving?: boolean; slowCreateOrderMs?: number } = {}): { kill(): void; exited: Promise<void> } {
+export function startWorkerProcess(
+  stack: TestStack,
+  bundle: WorkflowBundle,
+  opts: { crashAfterReserving?: boolean; slowCreateOrderMs?: number } = {},
+): { kill(): void; exited: Promise<void> } {
   const bundlePath = path.join(mkdtempSync(path.join(tmpdir(), 'checkout-worker-')), 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
   const root = path.resolve(__dirname, '..', '..');

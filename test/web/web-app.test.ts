@@ -82,7 +82,11 @@ async function newPage(): Promise<{ page: Page; context: BrowserContext; problem
 async function expectAccessible(page: Page): Promise<void> {
   await page.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> };
+      }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
@@ -112,7 +116,13 @@ const placeByApi = async (body: object) => {
   expect(res.status).toBe(202);
   return (await res.json()) as { orderId: string; secret: string; links: { page: string } };
 };
-const order = (overrides: object = {}) => ({ customerId: 'cust_web', items: [{ sku: 'KB-001', quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: ADDRESS, ...overrides });
+const order = (overrides: object = {}) => ({
+  customerId: 'cust_web',
+  items: [{ sku: 'KB-001', quantity: 1 }],
+  payment: { token: 'tok_visa' },
+  shippingAddress: ADDRESS,
+  ...overrides,
+});
 
 async function statusOf(orderId: string): Promise<string> {
   return (await (await fetch(`${api.base}/orders/${orderId}`, { headers: api.asOwner(orderId) })).json()).status;
@@ -135,7 +145,9 @@ it('a happy order placed by clicking reaches COMPLETED on its page, with every s
   await page.locator('[data-live="ended"]').waitFor(LONG);
 
   const states = await page.locator('[data-step]').evaluateAll((els) => els.map((el) => [el.getAttribute('data-step'), el.getAttribute('data-state')]));
-  expect(states).toEqual(['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'completeOrder'].map((s) => [s, 'completed']));
+  expect(states).toEqual(
+    ['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'completeOrder'].map((s) => [s, 'completed']),
+  );
   await expect(page.locator('[data-tracking]').textContent()).resolves.toMatch(/^TRK/);
   await expect(page.locator('[data-payment]').textContent()).resolves.toBe('CAPTURED');
   await shots.take(page, 'order-completed');
@@ -280,7 +292,10 @@ it("the page's input is refused at the edge as curl's is, each error beside its 
   await page.getByLabel('Name').fill('');
   await page.getByLabel(/Country/).fill('gb');
   await page.getByRole('button', { name: /Place order/ }).click();
-  await page.locator('#country-errors').getByText(/ISO 3166-1 alpha-2/).waitFor();
+  await page
+    .locator('#country-errors')
+    .getByText(/ISO 3166-1 alpha-2/)
+    .waitFor();
   await expect(page.locator('#name-errors').textContent()).resolves.toMatch(/.+/);
   await expect(page.getByLabel(/Country/).getAttribute('aria-invalid')).resolves.toBe('true');
   await expect(page.getByRole('alert').textContent()).resolves.toMatch(/Invalid request body/);

@@ -20,8 +20,7 @@ const stores = async (orderId: string) => ({
   shipment: await stack.services.shipping.shipmentFor(orderId),
 });
 const ledger = async (orderId: string) => (await stack.services.payments.ledgerFor(orderId)).map((e) => e.kind);
-const stepStates = (state: { steps: { name: string; status: string }[] }) =>
-  Object.fromEntries(state.steps.map((s) => [s.name, s.status]));
+const stepStates = (state: { steps: { name: string; status: string }[] }) => Object.fromEntries(state.steps.map((s) => [s.name, s.status]));
 
 describe('checkout workflow', () => {
   it('happy path: authorize, ship, capture, complete; every store agrees', async () => {

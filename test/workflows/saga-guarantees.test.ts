@@ -17,8 +17,7 @@ afterAll(() => stack?.stop());
 
 const ledger = async (orderId: string) => (await stack.services.payments.ledgerFor(orderId)).map((e) => e.kind);
 const stock = (sku: string) => stack.db.product.findUniqueOrThrow({ where: { sku } });
-const step = (state: { steps: { name: string; status: string; attempts: number }[] }, name: string) =>
-  state.steps.find((s) => s.name === name)!;
+const step = (state: { steps: { name: string; status: string; attempts: number }[] }, name: string) => state.steps.find((s) => s.name === name)!;
 
 describe('saga guarantees', () => {
   it('no oversell: N concurrent orders for the last K units give exactly K completed orders', async () => {
@@ -87,7 +86,9 @@ describe('saga guarantees', () => {
     const handle = await stack.client.workflow.start(checkout, {
       workflowId: `order-${orderId}`,
       taskQueue: stack.taskQueue,
-      args: [{ orderId, customerId: 'cust_1', items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: { ...ADDRESS, postalCode: '00000' } }],
+      args: [
+        { orderId, customerId: 'cust_1', items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: { ...ADDRESS, postalCode: '00000' } },
+      ],
     });
     await untilStatus(handle, 'CREATING_SHIPMENT');
     await Promise.all([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
@@ -108,10 +109,11 @@ describe('saga guarantees', () => {
     const { orderId, sku } = await runScenario(stack, 'cancelled-by-customer');
     const late = createCheckoutActivities(stack.services);
     const key = (s: string) => `order-${orderId}:${s}`;
-    const deliverLate = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A) =>
-      new MockActivityEnvironment({ attempt: 1 }).run(fn, ...args);
+    const deliverLate = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A) => new MockActivityEnvironment({ attempt: 1 }).run(fn, ...args);
 
-    await expect(deliverLate(late.reserveInventory, { orderId, key: key('reserveInventory'), items: [{ sku, quantity: 1 }] })).rejects.toMatchObject({ type: 'fenced' });
+    await expect(deliverLate(late.reserveInventory, { orderId, key: key('reserveInventory'), items: [{ sku, quantity: 1 }] })).rejects.toMatchObject({
+      type: 'fenced',
+    });
     await expect(
       deliverLate(late.authorizePayment, { orderId, key: key('authorizePayment'), token: 'tok_visa', amount: 2500, currency: 'USD', holdSeconds: 60 }),
     ).rejects.toMatchObject({ type: 'fenced' });

@@ -15,7 +15,10 @@ export class ApiFailure extends Error {
  * included; anything else (a proxy's page, a dropped connection) becomes an
  * ApiFailure with status 0 and a message a person can read.
  */
-export async function api<T>(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ data: T; headers: Headers }> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ data: T; headers: Headers }> {
   let res: Response;
   try {
     res = await fetch(path, {

@@ -10,7 +10,7 @@ export const CARDS = [
   { token: 'tok_declined', label: 'Declined card' },
   { token: 'tok_nope', label: 'Unknown card token' },
   { token: 'tok_flaky', label: 'Flaky provider: times out twice, then approves' },
-  { token: 'tok_lost_response', label: "Lost response: approves, but the answer is lost" },
+  { token: 'tok_lost_response', label: 'Lost response: approves, but the answer is lost' },
   { token: 'tok_refund_fails', label: 'Approved, but every void and refund is refused' },
 ] as const;
 

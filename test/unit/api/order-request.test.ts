@@ -1,10 +1,4 @@
-import {
-  idempotencyKeySchema,
-  listQuerySchema,
-  orderIdSchema,
-  orderRequestSchema,
-  resolveRequestSchema,
-} from '../../../api/order-request';
+import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from '../../../api/order-request';
 
 // The API's edge contract, schema by schema. test/api/hostile-input.test.ts
 // fuzzes the same contract through HTTP, with the full stack behind it.
@@ -56,7 +50,14 @@ describe('orderRequestSchema', () => {
   });
 
   it('rejects a SKU twice in one order, pointing at the second line', () => {
-    const twice = issues((o) => ({ ...o, items: [{ sku: 'KB-001', quantity: 1 }, { sku: 'MS-002', quantity: 1 }, { sku: 'KB-001', quantity: 3 }] }));
+    const twice = issues((o) => ({
+      ...o,
+      items: [
+        { sku: 'KB-001', quantity: 1 },
+        { sku: 'MS-002', quantity: 1 },
+        { sku: 'KB-001', quantity: 3 },
+      ],
+    }));
     expect(twice).toEqual(['items.2.sku: duplicate SKU KB-001; use one line with a larger quantity']);
   });
 

@@ -5,7 +5,14 @@ import { createApp, type ApiDeps } from '../../../api/app';
 // The limiter answers before any route runs, so this app's dependencies are
 // tripwires: a throttled request that reached Temporal or a service would throw.
 const untouchable = <T>(name: string) =>
-  new Proxy({}, { get: (_t, prop) => { throw new Error(`${name}.${String(prop)} used by a throttled request`); } }) as T;
+  new Proxy(
+    {},
+    {
+      get: (_t, prop) => {
+        throw new Error(`${name}.${String(prop)} used by a throttled request`);
+      },
+    },
+  ) as T;
 
 let server: Server;
 let base: string;

@@ -96,26 +96,64 @@ describe('findViolations', () => {
 
   const changes: [string, (s: StoreSnapshot) => void, Invariant, string][] = [
     ['a pending order older than the TTL allows', (s) => (orderOf(s, 'in-flight').createdAt = ago(901)), 'order_open_past_ttl', 'order in-flight'],
-    ['a completed order whose capture was refunded', (s) => {
-      Object.assign(paymentOf(s, 'completed'), { status: 'REFUNDED', ledger: ['AUTHORIZE', 'CAPTURE', 'REFUND'].map((kind) => ({ kind, amount: 2 * PRICE })) });
-    }, 'completed_order_payment', 'order completed'],
-    ['a completed order whose committed stock is not what was bought', (s) => {
-      reservationOf(s, 'completed').items = [{ sku: SKU, quantity: 3 }];
-      Object.assign(product(s), { available: 6, sold: 3 });
-    }, 'completed_order_reservation', 'order completed'],
+    [
+      'a completed order whose capture was refunded',
+      (s) => {
+        Object.assign(paymentOf(s, 'completed'), {
+          status: 'REFUNDED',
+          ledger: ['AUTHORIZE', 'CAPTURE', 'REFUND'].map((kind) => ({ kind, amount: 2 * PRICE })),
+        });
+      },
+      'completed_order_payment',
+      'order completed',
+    ],
+    [
+      'a completed order whose committed stock is not what was bought',
+      (s) => {
+        reservationOf(s, 'completed').items = [{ sku: SKU, quantity: 3 }];
+        Object.assign(product(s), { available: 6, sold: 3 });
+      },
+      'completed_order_reservation',
+      'order completed',
+    ],
     ['a completed order without its shipment', (s) => (shipmentOf(s, 'completed').status = 'CANCELLED'), 'completed_order_shipment', 'order completed'],
-    ['a compensated order whose authorization was never voided', (s) => {
-      Object.assign(paymentOf(s, 'undone'), { status: 'AUTHORIZED', ledger: [{ kind: 'AUTHORIZE', amount: PRICE }] });
-    }, 'compensated_order_net_charge', 'order undone'],
-    ['a compensated order that still holds stock', (s) => {
-      reservationOf(s, 'declined').status = 'HELD';
-      Object.assign(product(s), { available: 6, reserved: 2 });
-    }, 'compensated_order_held_stock', 'order declined'],
-    ['a compensated order whose shipment is still active', (s) => (shipmentOf(s, 'undone').status = 'CREATED'), 'compensated_order_active_shipment', 'order undone'],
+    [
+      'a compensated order whose authorization was never voided',
+      (s) => {
+        Object.assign(paymentOf(s, 'undone'), { status: 'AUTHORIZED', ledger: [{ kind: 'AUTHORIZE', amount: PRICE }] });
+      },
+      'compensated_order_net_charge',
+      'order undone',
+    ],
+    [
+      'a compensated order that still holds stock',
+      (s) => {
+        reservationOf(s, 'declined').status = 'HELD';
+        Object.assign(product(s), { available: 6, reserved: 2 });
+      },
+      'compensated_order_held_stock',
+      'order declined',
+    ],
+    [
+      'a compensated order whose shipment is still active',
+      (s) => (shipmentOf(s, 'undone').status = 'CREATED'),
+      'compensated_order_active_shipment',
+      'order undone',
+    ],
     ['stock that appeared from nowhere', (s) => (product(s).available += 1), 'stock_not_conserved', `sku ${SKU}`],
     ['a payment whose status its ledger does not explain', (s) => (paymentOf(s, 'declined').status = 'VOIDED'), 'ledger_disagrees', 'payment declined'],
-    ['a second notification for one order', (s) => s.notifications.push({ orderId: 'completed', eventId: 'evt_again' }), 'notification_count', 'order completed'],
-    ['a notification for an order still open', (s) => s.notifications.push({ orderId: 'in-flight', eventId: 'evt_early' }), 'notification_count', 'order in-flight'],
+    [
+      'a second notification for one order',
+      (s) => s.notifications.push({ orderId: 'completed', eventId: 'evt_again' }),
+      'notification_count',
+      'order completed',
+    ],
+    [
+      'a notification for an order still open',
+      (s) => s.notifications.push({ orderId: 'in-flight', eventId: 'evt_early' }),
+      'notification_count',
+      'order in-flight',
+    ],
     ['records of an order that does not exist', (s) => s.shipments.push(shipment('ghost', 'CREATED')), 'orphan_record', 'shipment ghost'],
   ];
 
@@ -190,7 +228,11 @@ describe('findViolations', () => {
     it('reports a saga whose workflow task keeps failing, with how long and why', () => {
       const found = findViolations(consistentStores(), { ...OPTIONS, sagas: sagas({ 'in-flight': { status: 'CHARGING_PAYMENT', stuck } }) });
       expect(found).toEqual([
-        { invariant: 'saga_stuck', subject: 'order in-flight', detail: 'workflow task failing for 120 s, attempt 3, NonDeterminismError: patch marker encountered' },
+        {
+          invariant: 'saga_stuck',
+          subject: 'order in-flight',
+          detail: 'workflow task failing for 120 s, attempt 3, NonDeterminismError: patch marker encountered',
+        },
       ]);
     });
 

@@ -40,9 +40,7 @@ describe('against an API that answers', () => {
     status = 500;
     await expect(client.send('place', 'POST', '/orders', { body: {} })).resolves.toBeUndefined();
     expect(requests).toBe(3);
-    expect(client.failures).toEqual([
-      { request: 'place', method: 'POST', path: '/orders', last: '500 {"error":"Internal server error"}', attempts: 3 },
-    ]);
+    expect(client.failures).toEqual([{ request: 'place', method: 'POST', path: '/orders', last: '500 {"error":"Internal server error"}', attempts: 3 }]);
   });
 
   it('does not retry an answer it does not accept: asking again would get the same', async () => {

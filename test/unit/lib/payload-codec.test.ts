@@ -2,18 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { codecAuthToken, DEV_OPERATOR_TOKEN, loadConfig } from '../../../lib/config';
 import { dataConverter } from '../../../lib/data-converter';
-import {
-  ENCODING,
-  EncryptionCodec,
-  METADATA_ENCRYPTION_KEY_ID,
-  PayloadDecryptionError,
-  payloadKey,
-  UnknownPayloadKeyError,
-} from '../../../lib/payload-codec';
+import { ENCODING, EncryptionCodec, METADATA_ENCRYPTION_KEY_ID, PayloadDecryptionError, payloadKey, UnknownPayloadKeyError } from '../../../lib/payload-codec';
 
 const ADDRESS = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London' };
 const plain = (value: unknown): Payload => defaultPayloadConverter.toPayload(value);
-const text = (p: Payload) => Buffer.concat([...Object.values(p.metadata ?? {}), p.data ?? new Uint8Array()].map((b) => Buffer.from(b ?? []))).toString('latin1');
+const text = (p: Payload) =>
+  Buffer.concat([...Object.values(p.metadata ?? {}), p.data ?? new Uint8Array()].map((b) => Buffer.from(b ?? []))).toString('latin1');
 
 describe('EncryptionCodec', () => {
   const key = payloadKey(randomBytes(32));
@@ -119,7 +113,8 @@ describe('TEMPORAL_PAYLOAD_KEY configuration', () => {
 
   it('keeps previous keys (comma-separated) for decrypting, and needs a current key for them', () => {
     const prev = [randomBytes(32), randomBytes(32)];
-    const keys = loadConfig({ TEMPORAL_PAYLOAD_KEY: raw.toString('base64'), TEMPORAL_PAYLOAD_KEY_PREVIOUS: prev.map((k) => k.toString('hex')).join(', ') }).payloadKeys!;
+    const keys = loadConfig({ TEMPORAL_PAYLOAD_KEY: raw.toString('base64'), TEMPORAL_PAYLOAD_KEY_PREVIOUS: prev.map((k) => k.toString('hex')).join(', ') })
+      .payloadKeys!;
     expect(keys.previous.map((k) => k.key.toString('hex'))).toEqual(prev.map((k) => k.toString('hex')));
     expect(() => loadConfig({ TEMPORAL_PAYLOAD_KEY: raw.toString('base64'), TEMPORAL_PAYLOAD_KEY_PREVIOUS: 'short' })).toThrow(/key 1 must be 32 bytes/);
     expect(() => loadConfig({ TEMPORAL_PAYLOAD_KEY_PREVIOUS: prev[0].toString('hex') })).toThrow(/rotation needs a current key/);
@@ -132,7 +127,9 @@ describe('TEMPORAL_PAYLOAD_KEY configuration', () => {
     expect(codecAuthToken(loadConfig({ ...dev, CODEC_AUTH_TOKEN: 'codec-token' }))).toBe('codec-token');
     expect(codecAuthToken(loadConfig({ ...dev, CODEC_AUTH_TOKEN: 'none' }))).toBeNull();
     for (const env of [{ NODE_ENV: 'production' }, {}]) {
-      expect(() => codecAuthToken(loadConfig({ ...env, CODEC_AUTH_TOKEN: 'none', OPERATOR_TOKEN: 'x'.repeat(32) }))).toThrow(/refused unless NODE_ENV=development/);
+      expect(() => codecAuthToken(loadConfig({ ...env, CODEC_AUTH_TOKEN: 'none', OPERATOR_TOKEN: 'x'.repeat(32) }))).toThrow(
+        /refused unless NODE_ENV=development/,
+      );
       expect(() => codecAuthToken(loadConfig(env))).toThrow(/OPERATOR_TOKEN must be set/);
     }
   });

@@ -19,9 +19,12 @@ describe('the Temporal server settings', () => {
 
   it('become start-dev arguments the CLI parses as YAML values', () => {
     expect(devServerArgs({ 'a.b': true, 'c.d': 5000, 'e.f': 'x' })).toEqual([
-      '--dynamic-config-value', 'a.b=true',
-      '--dynamic-config-value', 'c.d=5000',
-      '--dynamic-config-value', 'e.f="x"',
+      '--dynamic-config-value',
+      'a.b=true',
+      '--dynamic-config-value',
+      'c.d=5000',
+      '--dynamic-config-value',
+      'e.f="x"',
     ]);
   });
 });

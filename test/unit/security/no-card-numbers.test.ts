@@ -16,7 +16,10 @@ describe('the scanner', () => {
     expect(cardNumbersIn('4000-0566-5566-5556 and 5555 5555 5555 4444')).toEqual(['4000-0566-5566-5556', '5555 5555 5555 4444']);
     expect(cardNumbersIn('4242424242424241 fails Luhn; 123 is short; 12345678901234567890123 is no card')).toEqual([]);
     expect(cardNumbersIn('run a3f75388-4619-4431-9bd3-000000000000 is a UUID')).toEqual([]);
-    const payload = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('{"token":"378282246310005"}').toString('base64') };
+    const payload = {
+      metadata: { encoding: Buffer.from('json/plain').toString('base64') },
+      data: Buffer.from('{"token":"378282246310005"}').toString('base64'),
+    };
     expect(historyTexts({ events: [{ input: { payloads: [payload] } }] }).flatMap(cardNumbersIn)).toEqual(['378282246310005']);
   });
 });

@@ -12,8 +12,14 @@ function progress() {
 const statusOf = (p: CheckoutProgress, ...names: StepName[]) => names.map((n) => p.stepStatus(n));
 /** The failure an activity's last attempt ends the step with: its attempt rides in the details (activities/to-temporal.ts). */
 const activityFailure = (attempt: number) =>
-  new ActivityFailure('activity failed', 'authorizePayment', '1', 'NON_RETRYABLE_FAILURE', undefined,
-    ApplicationFailure.create({ message: 'Card declined', type: 'card_declined', nonRetryable: true, details: [{ attempt }] }));
+  new ActivityFailure(
+    'activity failed',
+    'authorizePayment',
+    '1',
+    'NON_RETRYABLE_FAILURE',
+    undefined,
+    ApplicationFailure.create({ message: 'Card declined', type: 'card_declined', nonRetryable: true, details: [{ attempt }] }),
+  );
 
 describe('CheckoutProgress', () => {
   it('starts PENDING with every step pending', () => {
@@ -180,7 +186,12 @@ describe('CheckoutProgress', () => {
   });
 
   it('shows the compensation stack with the activity that undoes each step', () => {
-    const undos = { view: () => [{ key: 'reserveInventory' as const, status: 'undone' as const }, { key: 'authorizePayment' as const, status: 'registered' as const }] };
+    const undos = {
+      view: () => [
+        { key: 'reserveInventory' as const, status: 'undone' as const },
+        { key: 'authorizePayment' as const, status: 'registered' as const },
+      ],
+    };
     const p = new CheckoutProgress('ord_1', () => undefined, undos);
     expect(p.snapshot().compensations).toEqual([
       { step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' },

@@ -87,16 +87,33 @@ describe('describeFailure', () => {
 
 describe('describeUndoFailure', () => {
   it('names a refused undo by the refusal type and message', () => {
-    expect(describeUndoFailure({ key: 'authorizePayment', error: activityFailed(businessNo('refund_rejected', 'Refund refused'), 'NON_RETRYABLE_FAILURE', 'reversePayment') })).toEqual({
+    expect(
+      describeUndoFailure({
+        key: 'authorizePayment',
+        error: activityFailed(businessNo('refund_rejected', 'Refund refused'), 'NON_RETRYABLE_FAILURE', 'reversePayment'),
+      }),
+    ).toEqual({
       step: 'authorizePayment',
       reason: 'refund_rejected',
       message: 'Refund refused',
     });
-    expect(describeUndoFailure({ key: 'createShipment', error: businessNo(undefined, 'No') })).toEqual({ step: 'createShipment', reason: 'rejected', message: 'No' });
+    expect(describeUndoFailure({ key: 'createShipment', error: businessNo(undefined, 'No') })).toEqual({
+      step: 'createShipment',
+      reason: 'rejected',
+      message: 'No',
+    });
   });
 
   it('calls anything else an unexpected error, whatever was thrown', () => {
-    expect(describeUndoFailure({ key: 'reserveInventory', error: new Error('bug') })).toEqual({ step: 'reserveInventory', reason: 'unexpected_error', message: 'bug' });
-    expect(describeUndoFailure({ key: 'reserveInventory', error: 'a string' })).toEqual({ step: 'reserveInventory', reason: 'unexpected_error', message: 'a string' });
+    expect(describeUndoFailure({ key: 'reserveInventory', error: new Error('bug') })).toEqual({
+      step: 'reserveInventory',
+      reason: 'unexpected_error',
+      message: 'bug',
+    });
+    expect(describeUndoFailure({ key: 'reserveInventory', error: 'a string' })).toEqual({
+      step: 'reserveInventory',
+      reason: 'unexpected_error',
+      message: 'a string',
+    });
   });
 });
