@@ -153,6 +153,18 @@ const payment = {
   expiresAt: '2026-01-01T12:10:00.000Z',
 };
 const reservation = { orderId: ORDER_ID, status: 'COMMITTED', items: [{ sku: 'KB-001', quantity: 1 }], expiresAt: '2026-01-01T13:00:00.000Z' };
+/** The three deadlines of the examples, all in one state. */
+const timers = (status: 'running' | 'stopped') => [
+  { name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status },
+  { name: 'paymentHold', endsAt: '2026-01-01T12:10:00.000Z', status },
+  { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status },
+];
+/** A saga past its shipment with nothing undone: every undo registered. */
+const REGISTERED_UNDOS = [
+  { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
+  { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
+  { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
+];
 const orderExamples: Examples = {
   completed: {
     summary: 'Completed: the saga and the services agree',
@@ -163,16 +175,8 @@ const orderExamples: Examples = {
       currency: 'USD',
       steps: STEPS.map((name) => ({ name, status: 'completed', attempts: 1 })),
       trackingNumber: 'TRKDA086F999693',
-      timers: [
-        { name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'stopped' },
-        { name: 'paymentHold', endsAt: '2026-01-01T12:10:00.000Z', status: 'stopped' },
-        { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status: 'stopped' },
-      ],
-      compensations: [
-        { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
-        { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
-        { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
-      ],
+      timers: timers('stopped'),
+      compensations: REGISTERED_UNDOS,
       saga: { queryable: true },
       activities: [],
       services: {
@@ -223,16 +227,8 @@ const orderExamples: Examples = {
       total: 12900,
       currency: 'USD',
       steps: STEPS.map((name, i) => ({ name, status: i < 4 ? 'completed' : i === 4 ? 'running' : 'pending', attempts: i < 4 ? 1 : 0 })),
-      timers: [
-        { name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'running' },
-        { name: 'paymentHold', endsAt: '2026-01-01T12:10:00.000Z', status: 'running' },
-        { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status: 'running' },
-      ],
-      compensations: [
-        { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
-        { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
-        { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
-      ],
+      timers: timers('running'),
+      compensations: REGISTERED_UNDOS,
       saga: { queryable: true },
       activities: [
         {

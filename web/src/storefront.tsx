@@ -148,14 +148,7 @@ export function Storefront() {
         <fieldset>
           <legend>Scenario</legend>
           <label for="scenario">Try a scenario from the README (fills in the form and the cart)</label>
-          <select id="scenario" onChange={(e) => applyScenario((e.target as HTMLSelectElement).value)}>
-            <option value="">Choose a scenario…</option>
-            {SCENARIOS.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.label}
-              </option>
-            ))}
-          </select>
+          <PresetSelect id="scenario" placeholder="Choose a scenario…" presets={SCENARIOS} onChoose={applyScenario} />
           {note && <p class="hint">{note}</p>}
           <details>
             <summary>Two scenarios start elsewhere</summary>
@@ -216,14 +209,7 @@ export function Storefront() {
           <legend>Shipping address</legend>
           <div class="field">
             <label for="address-preset">Address preset</label>
-            <select id="address-preset" onChange={(e) => applyAddress((e.target as HTMLSelectElement).value)}>
-              <option value="">Choose a preset…</option>
-              {ADDRESSES.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.label}
-                </option>
-              ))}
-            </select>
+            <PresetSelect id="address-preset" placeholder="Choose a preset…" presets={ADDRESSES} onChoose={applyAddress} />
           </div>
           <Field id="name" label="Name" value={form.name} onInput={setField('name')} errors={issuesAt('shippingAddress', 'name')} autocomplete="name" />
           <Field id="line1" label="Address" value={form.line1} onInput={setField('line1')} errors={issuesAt('shippingAddress', 'line1')} autocomplete="address-line1" />
@@ -270,6 +256,20 @@ export function Storefront() {
 }
 
 /** An Idempotency-Key: random, from crypto.getRandomValues, which unlike randomUUID also works outside a secure context. */
+/** A labelled list of presets (scenarios, addresses) that fills in the form when one is chosen. */
+function PresetSelect(props: { id: string; placeholder: string; presets: readonly { id: string; label: string }[]; onChoose: (id: string) => void }) {
+  return (
+    <select id={props.id} onChange={(e) => props.onChoose((e.target as HTMLSelectElement).value)}>
+      <option value="">{props.placeholder}</option>
+      {props.presets.map((p) => (
+        <option key={p.id} value={p.id}>
+          {p.label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 function newKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
