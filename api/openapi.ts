@@ -165,6 +165,14 @@ const REGISTERED_UNDOS = [
   { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
   { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
 ];
+/** What the services hold while the saga is at the carrier: authorized, reserved, nothing shipped. */
+const servicesBeforeShipment = {
+  payment: { ...payment, status: 'AUTHORIZED' },
+  ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
+  inventory: { ...reservation, status: 'HELD' },
+  shipment: null,
+  notifications: [],
+};
 const orderExamples: Examples = {
   completed: {
     summary: 'Completed: the saga and the services agree',
@@ -209,13 +217,7 @@ const orderExamples: Examples = {
       steps: [],
       saga: stuckSaga,
       activities: [],
-      services: {
-        payment: { ...payment, status: 'AUTHORIZED' },
-        ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
-        inventory: { ...reservation, status: 'HELD' },
-        shipment: null,
-        notifications: [],
-      },
+      services: servicesBeforeShipment,
       links,
     },
   },
@@ -238,13 +240,7 @@ const orderExamples: Examples = {
           nextAttemptAt: '2026-01-01T12:00:04.000Z',
         },
       ],
-      services: {
-        payment: { ...payment, status: 'AUTHORIZED' },
-        ledger: [{ kind: 'AUTHORIZE', amount: 12900, currency: 'USD', at: '2026-01-01T12:00:01.000Z' }],
-        inventory: { ...reservation, status: 'HELD' },
-        shipment: null,
-        notifications: [],
-      },
+      services: servicesBeforeShipment,
       links,
     },
   },
