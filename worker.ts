@@ -52,9 +52,7 @@ type CheckoutWorkerOptions = {
   metrics?: WorkerMetrics;
   /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
   tracing?: Tracing;
-  /** How many workflows the worker keeps in its sticky cache (MAX_CACHED_WORKFLOWS); unset keeps the SDK's default. */
-  maxCachedWorkflows?: number;
-  /** Slots, pollers and cache, for the bench; the SDK's defaults otherwise. */
+  /** Slots, pollers and cache (MAX_CACHED_WORKFLOWS, the bench's settings); the SDK's defaults otherwise. */
   tuning?: Partial<
     Pick<
       WorkerOptions,
@@ -84,7 +82,6 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
       activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
     },
     sinks: workflowTraceSinks(opts.tracing),
-    ...(opts.maxCachedWorkflows !== undefined && { maxCachedWorkflows: opts.maxCachedWorkflows }),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...opts.tuning,
   });
@@ -115,7 +112,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     dataConverter: dataConverter(config),
     metrics,
     tracing,
-    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
   });
   // The sweeper and the messaging below run in every worker process, however
   // many there are (WORKER_PROCESSES, compose replicas, several `npm run
@@ -148,7 +145,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
       address: config.temporal.address,
       metrics: metricsServer.url,
       ...(temporalCorePort > 0 && { temporalCoreMetrics: `http://${host}:${temporalCorePort}/metrics` }),
-      ...(config.worker.maxCachedWorkflows !== undefined && { maxCachedWorkflows: config.worker.maxCachedWorkflows }),
+      maxCachedWorkflows: config.worker.maxCachedWorkflows,
     },
     'Worker polling',
   );

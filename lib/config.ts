@@ -176,8 +176,8 @@ export type Config = {
   worker: {
     /** How many worker processes `npm start` runs; their metrics ports come from lib/worker-ports.ts. */
     processes: number;
-    /** Worker.create's maxCachedWorkflows; unset keeps the SDK's default, which scales with the heap. */
-    maxCachedWorkflows: number | undefined;
+    /** Worker.create's maxCachedWorkflows (MAX_CACHED_WORKFLOWS, 1,000 unless set). */
+    maxCachedWorkflows: number;
   };
 };
 
