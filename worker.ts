@@ -12,7 +12,9 @@ import { startTracing, traceActivities, workflowTraceSinks, type Tracing } from 
 import { createServices, type Services } from './services';
 import { startReservationSweeper } from './services/inventory/reservation-sweeper';
 import { startMessaging } from './services/messaging';
+import { sagaStreamNames } from './services/choreography/saga-stream';
 import { orderStreamNames } from './services/order/order-stream';
+import { DEFAULT_DEADLINES } from './workflows/checkout-types';
 
 // Workflow interceptors run inside the workflow sandbox, so they are compiled
 // into the workflow bundle. Whoever bundles (this worker at start, the tests'
@@ -137,6 +139,13 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     natsUrl: config.natsUrl,
     names: orderStreamNames(config.natsStream),
     log: (msg) => logger.info(msg),
+    choreography: {
+      services,
+      databaseUrl: config.databaseUrl,
+      names: sagaStreamNames(config.natsStream),
+      stalledAfterSeconds: config.sagaStalledAfterSeconds ?? { ...DEFAULT_DEADLINES, ...config.deadlines }.shippingSlaSeconds + 120,
+      count: (consumer, outcome) => metrics.choreographyEvents.inc({ consumer, outcome }),
+    },
   });
   if (config.payloadKeys) logger.info({ keyId: config.payloadKeys.current.id }, 'Payloads are encrypted');
   logger.info(

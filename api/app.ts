@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { Services } from '../services';
 import type { CheckoutClient, Unqueryable } from './checkout-client';
+import type { ChoreographyClient } from './choreography-client';
 import { hashRequest, isTemporalUnavailable, orderIdForKey, UPDATE_TIMEOUT_MS } from './checkout-client';
 import { TERMINAL_STATUSES, type CheckoutStatus } from '../workflows/checkout-types';
 import { workflowIdFor } from '../workflows/workflow-id';
@@ -21,6 +22,8 @@ import type { OrderAccepted } from './responses';
 
 export type ApiDeps = {
   checkouts: CheckoutClient;
+  /** Choreographed orders (docs/choreography.md): placed, read, cancelled and resolved without Temporal. */
+  choreographies: ChoreographyClient;
   services: Services;
   temporal: { namespace: string; uiUrl: string };
   /** Liveness of what the API depends on; throws when something is down. */
@@ -62,7 +65,7 @@ export const WATCH_INTERVAL_MS = 300;
 const NOTIFICATION_GRACE_MS = 10_000;
 
 export function createApp(deps: ApiDeps): express.Express {
-  const { checkouts, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics } = deps;
+  const { checkouts, choreographies, services, temporal, ping, operatorToken, rateLimitPerMinute, logger, metrics } = deps;
   const app = express();
   const operator = requireOperator(operatorToken);
   const secrets = new OrderSecrets(deps.orderSecretKey);
@@ -84,23 +87,33 @@ export function createApp(deps: ApiDeps): express.Express {
 
   /** The order as GET /orders/:id answers it, and as its event stream pushes it; null when there is no such order. */
   const orderView = async (orderId: string) => {
-    const state = await checkouts.read(orderId);
-    if (!state) return null;
     // Each service reports what its own store holds: the saga's view and the
     // services' views should agree, and this makes it easy to check.
-    const [payment, entries, inventory, shipment, notifications] = await Promise.all([
-      services.payments.paymentFor(orderId),
-      services.payments.ledgerFor(orderId),
-      services.inventory.reservationFor(orderId),
-      services.shipping.shipmentFor(orderId),
-      services.notifications.notificationsFor(orderId),
-    ]);
-    const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
+    const servicesView = async () => {
+      const [payment, entries, inventory, shipment, notifications] = await Promise.all([
+        services.payments.paymentFor(orderId),
+        services.payments.ledgerFor(orderId),
+        services.inventory.reservationFor(orderId),
+        services.shipping.shipmentFor(orderId),
+        services.notifications.notificationsFor(orderId),
+      ]);
+      const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
+      return { payment, ledger, inventory, shipment, notifications };
+    };
+    if ((await services.orders.coordinationOf(orderId)) === 'choreography') {
+      const [state, view] = await Promise.all([choreographies.read(orderId), servicesView()]);
+      if (!state) return null;
+      const saga = { queryable: true } as const;
+      return { ...state, coordination: 'choreography' as const, saga, activities: [], services: view, links: { self: `/orders/${orderId}` } };
+    }
+    const state = await checkouts.read(orderId);
+    if (!state) return null;
     // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
     const { runId, ...order } = state;
     return {
       ...order,
-      services: { payment, ledger, inventory, shipment, notifications },
+      coordination: 'orchestration' as const,
+      services: await servicesView(),
       links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
     };
   };
@@ -150,6 +163,24 @@ export function createApp(deps: ApiDeps): express.Express {
     // the same order, and Temporal refuses to start its saga twice.
     const orderId = idempotencyKey ? orderIdForKey(idempotencyKey) : `ord_${randomUUID().replaceAll('-', '')}`;
     tagOrder(res, orderId);
+    const secret = secrets.secretFor(orderId);
+    const orderLinks = {
+      self: `/orders/${orderId}`,
+      // In the fragment, which the browser never sends: the page hands it to the API in a header.
+      page: `/orders/${orderId}#secret=${secret}`,
+      events: `/orders/${orderId}/events`,
+    };
+    if (order.coordination === 'choreography') {
+      const placed = await choreographies.start(orderId, order, hashRequest(order));
+      metrics?.ordersStarted.inc({ result: placed === 'conflict' ? 'conflict' : placed.replayed ? 'replayed' : 'started' });
+      if (placed === 'conflict') throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
+      if (placed.replayed) res.setHeader('Idempotent-Replayed', 'true');
+      res
+        .status(202)
+        .location(`/orders/${orderId}`)
+        .json({ orderId, coordination: 'choreography', status: 'PENDING', secret, links: orderLinks } satisfies OrderAccepted);
+      return;
+    }
     const started = await checkouts.start({ orderId, ...order }, hashRequest(order));
     metrics?.ordersStarted.inc({ result: started === 'conflict' ? 'conflict' : started.replayed ? 'replayed' : 'started' });
     if (started === 'conflict') {
@@ -157,24 +188,18 @@ export function createApp(deps: ApiDeps): express.Express {
     }
     tagOrder(res, orderId, started.runId);
     if (started.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    const secret = secrets.secretFor(orderId);
     res
       .status(202)
       .location(`/orders/${orderId}`)
       .json({
         orderId,
+        coordination: 'orchestration',
         workflowId: started.workflowId,
         runId: started.runId,
         status: 'PENDING',
         // Read, watch and cancel the order with `Authorization: Bearer <secret>`.
         secret,
-        links: {
-          self: `/orders/${orderId}`,
-          // In the fragment, which the browser never sends: the page hands it to the API in a header.
-          page: `/orders/${orderId}#secret=${secret}`,
-          events: `/orders/${orderId}/events`,
-          temporalUi: uiLink(started.workflowId, started.runId),
-        },
+        links: { ...orderLinks, temporalUi: uiLink(started.workflowId, started.runId) },
       } satisfies OrderAccepted);
   });
 
@@ -210,7 +235,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.post('/orders/:orderId/cancel', ownerOrOperator, async (req, res) => {
     const orderId = readOrderId(req);
-    const state = updated(orderId, await checkouts.cancel(orderId));
+    const choreographed = (await services.orders.coordinationOf(orderId)) === 'choreography';
+    const state = updated(orderId, await (choreographed ? choreographies.cancel(orderId) : checkouts.cancel(orderId)));
     res.status(202).json(state);
   });
 
@@ -219,7 +245,8 @@ export function createApp(deps: ApiDeps): express.Express {
     const orderId = readOrderId(req);
     const resolution = resolveRequestSchema.safeParse(req.body);
     if (!resolution.success) throw HttpError.invalid(resolution.error);
-    res.json(updated(orderId, await checkouts.resolve(orderId, resolution.data)));
+    const choreographed = (await services.orders.coordinationOf(orderId)) === 'choreography';
+    res.json(updated(orderId, await (choreographed ? choreographies.resolve(orderId, resolution.data) : checkouts.resolve(orderId, resolution.data))));
   });
 
   app.use(notFound);

@@ -185,6 +185,7 @@ const orderExamples: Examples = {
       trackingNumber: 'TRKDA086F999693',
       timers: timers('stopped'),
       compensations: REGISTERED_UNDOS,
+      coordination: 'orchestration',
       saga: { queryable: true },
       activities: [],
       services: {
@@ -215,6 +216,7 @@ const orderExamples: Examples = {
       orderId: ORDER_ID,
       status: 'CREATING_SHIPMENT',
       steps: [],
+      coordination: 'orchestration',
       saga: stuckSaga,
       activities: [],
       services: servicesBeforeShipment,
@@ -231,6 +233,7 @@ const orderExamples: Examples = {
       steps: STEPS.map((name, i) => ({ name, status: i < 4 ? 'completed' : i === 4 ? 'running' : 'pending', attempts: i < 4 ? 1 : 0 })),
       timers: timers('running'),
       compensations: REGISTERED_UNDOS,
+      coordination: 'orchestration',
       saga: { queryable: true },
       activities: [
         {
@@ -242,6 +245,43 @@ const orderExamples: Examples = {
       ],
       services: servicesBeforeShipment,
       links,
+    },
+  },
+  choreographed: {
+    summary: 'A choreographed order, compensated: its state folded from its events',
+    value: {
+      orderId: ORDER_ID,
+      status: 'COMPENSATED',
+      total: 12900,
+      currency: 'USD',
+      steps: STEPS.map((name, i) => ({
+        name,
+        status: i === 0 ? 'compensated' : i < 3 ? 'completed' : i === 3 ? 'failed' : 'pending',
+        attempts: i < 4 ? 1 : 0,
+      })),
+      failure: { step: 'authorizePayment', reason: 'card_declined', message: 'Card declined (card_declined)' },
+      trackingNumber: null,
+      timers: [{ name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'stopped' }],
+      compensations: [{ step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' }],
+      coordination: 'choreography',
+      saga: { queryable: true },
+      activities: [],
+      timeline: [
+        { type: 'OrderPlaced', at: '2026-01-01T12:00:00.000Z', attempt: 1 },
+        { type: 'FraudChecked', at: '2026-01-01T12:00:00.040Z', attempt: 1 },
+        { type: 'InventoryReserved', at: '2026-01-01T12:00:00.080Z', attempt: 1 },
+        { type: 'StepFailed', at: '2026-01-01T12:00:00.120Z', attempt: 1, detail: 'authorizePayment: card_declined' },
+        { type: 'ShipmentCancelled', at: '2026-01-01T12:00:00.160Z', attempt: 1, detail: 'authorizePayment: card_declined' },
+        { type: 'PaymentReversed', at: '2026-01-01T12:00:00.200Z', attempt: 1, detail: 'authorizePayment: card_declined' },
+        { type: 'InventoryReleased', at: '2026-01-01T12:00:00.240Z', attempt: 1, detail: 'authorizePayment: card_declined' },
+      ],
+      services: {
+        ...servicesBeforeShipment,
+        payment: { ...payment, status: 'DECLINED', declineCode: 'card_declined', expiresAt: null },
+        ledger: [],
+        inventory: { ...reservation, status: 'RELEASED' },
+      },
+      links: { self: links.self },
     },
   },
 };
@@ -285,7 +325,7 @@ export const paths = {
       operationId: 'placeOrder',
       summary: 'Starts the checkout saga for an order',
       description:
-        'Validation is strict: unknown fields are refused, SKUs must be unique and in the catalog, the payment is a `tok_…` token (never card data). An invalid order starts nothing and writes nothing.',
+        'Validation is strict: unknown fields are refused, SKUs must be unique and in the catalog, the payment is a `tok_…` token (never card data). An invalid order starts nothing and writes nothing. `coordination` picks who drives the saga: a Temporal workflow (`orchestration`, the default) or the services themselves (`choreography`: the order and its first event are written in one transaction, and the services react to each other; docs/choreography.md).',
       requestParams: {
         header: z.object({
           'Idempotency-Key': idempotencyKeySchema.optional().meta({
@@ -310,6 +350,7 @@ export const paths = {
               summary: 'Started',
               value: {
                 orderId: ORDER_ID,
+                coordination: 'orchestration',
                 workflowId: `order-${ORDER_ID}`,
                 runId: RUN_ID,
                 status: 'PENDING',

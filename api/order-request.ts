@@ -54,6 +54,8 @@ export const orderRequestSchema = z
         country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as GB'),
       })
       .strict(),
+    // Absent means orchestration; left out of the parsed body then, so its hash (the Idempotency-Key's check) is what it always was.
+    coordination: z.enum(['orchestration', 'choreography']).optional(),
   })
   .strict();
 

@@ -19,15 +19,19 @@ const links = z.object({
   self: z.string().meta({ description: 'This order in the API' }),
   temporalUi: z.url().meta({ description: "The saga's event history in the Temporal Web UI" }),
 });
+const coordination = z.enum(['orchestration', 'choreography']).meta({
+  description: "Who drives the saga: a Temporal workflow (orchestration), or the services reacting to each other's events (choreography, docs/choreography.md)",
+});
 
 export const orderAcceptedSchema = z
   .object({
     orderId: z.string(),
-    workflowId: z.string(),
-    runId: z.string(),
+    coordination,
+    workflowId: z.string().optional().meta({ description: 'Orchestration only' }),
+    runId: z.string().optional().meta({ description: 'Orchestration only' }),
     status: z.literal('PENDING'),
     secret: z.string().meta({ description: "The order's secret: `Authorization: Bearer <secret>` reads, watches and cancels it" }),
-    links: links.extend({
+    links: links.partial({ temporalUi: true }).extend({
       page: z.string().meta({ description: "The order's page, with its secret in the fragment (never sent to a server)" }),
       events: z.string().meta({ description: 'The order as Server-Sent Events' }),
     }),
@@ -147,10 +151,26 @@ const activities = z
   .array(inFlightActivity)
   .meta({ description: "The saga's regular activities in flight, as Temporal sees them: from attempt 2 on, one is being retried, and `lastFailure` says why" });
 
+const timelineEntry = z.object({
+  type: z.string().meta({ description: 'The event, e.g. `InventoryReserved`, `StepFailed`, `PaymentReversed`' }),
+  at: isoDateTime,
+  attempt: count.min(1).meta({ description: 'The delivery on which the step that published it succeeded' }),
+  detail: z.string().optional().meta({ description: 'The failure (`step: reason`), the stop reason or the tracking number' }),
+});
+
 export const orderSchema = z
   .union([
-    checkoutStateSchema.extend({ saga: z.object({ queryable: z.literal(true) }), activities, services, links }),
+    checkoutStateSchema.extend({ coordination: z.literal('orchestration'), saga: z.object({ queryable: z.literal(true) }), activities, services, links }),
+    checkoutStateSchema.extend({
+      coordination: z.literal('choreography'),
+      saga: z.object({ queryable: z.literal(true) }),
+      activities: activities.max(0).meta({ description: 'Always empty: no workflow runs activities for a choreographed order' }),
+      timeline: z.array(timelineEntry).meta({ description: 'Every event of the order the order service received, oldest first: what happened to it' }),
+      services,
+      links: links.pick({ self: true }),
+    }),
     z.object({
+      coordination: z.literal('orchestration'),
       orderId: z.string(),
       status: z.string().meta({ description: 'The last status the saga recorded (its OrderStatus search attribute)' }),
       steps: z.array(stepState).max(0).meta({ description: "Always empty: the steps live in the saga's state, which only its query reads" }),
@@ -163,7 +183,7 @@ export const orderSchema = z
   .meta({
     id: 'Order',
     description:
-      "The saga's state, each service's view and links. `saga.queryable` says where the rest came from: the saga itself, or, when Temporal refuses to query it, only the last status it recorded",
+      "The saga's state, each service's view and links. For an orchestrated order, `saga.queryable` says where the rest came from: the saga itself, or, when Temporal refuses to query it, only the last status it recorded. For a choreographed one, the state is folded from the order's events (`timeline`)",
   });
 
 export const orderSummarySchema = z

@@ -12,6 +12,7 @@ import { clientInterceptors } from '../lib/tracing';
 import { createServices } from '../services';
 import { DEFAULT_DEADLINES } from '../workflows/checkout-types';
 import { createApp } from './app';
+import { ChoreographyClient } from './choreography-client';
 import { CheckoutClient } from './checkout-client';
 import { WebApp } from './web';
 
@@ -33,13 +34,16 @@ async function main(): Promise<void> {
   });
 
   // Every deadline, defaults included, goes into each saga's input, so the values it ran with are in its history.
-  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, { ...DEFAULT_DEADLINES, ...config.deadlines });
+  const deadlines = { ...DEFAULT_DEADLINES, ...config.deadlines };
+  const services = createServices(db, config);
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, deadlines);
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({
     checkouts,
+    choreographies: new ChoreographyClient(services, deadlines),
     metrics,
-    services: createServices(db, config),
+    services,
     temporal: { namespace: config.temporal.namespace, uiUrl: config.temporal.uiUrl },
     operatorToken: token,
     orderSecretKey: secretKey,

@@ -70,6 +70,7 @@ const env = z.object({
   SHIPPING_SLA_SECONDS: z.coerce.number().positive().optional(),
   PAYMENT_HOLD_SECONDS: z.coerce.number().positive().optional(),
   RESERVATION_TTL_SECONDS: z.coerce.number().positive().optional(),
+  SAGA_STALLED_AFTER_SECONDS: z.coerce.number().positive().optional(),
   FRAUD_TOTAL_LIMIT: z.coerce.number().int().positive().optional(),
   // A typo (`prod`, `dev`) or jest's `test` must not quietly relax the checks
   // that only an explicit `development` relaxes.
@@ -154,6 +155,8 @@ export type Config = {
   reservationTtlSeconds: number | undefined;
   /** Unset: SERVICE_DEFAULTS (services/defaults.ts). */
   fraudTotalLimit: number | undefined;
+  /** A choreographed order with no event for this long is stalled (services/order/saga-sweeper.ts); unset: the shipping SLA plus 2 minutes. */
+  sagaStalledAfterSeconds: number | undefined;
   /**
    * NODE_ENV=development, said explicitly: the public dev operator token and a
    * codec endpoint without a token are accepted. Unset counts as production, so
@@ -215,6 +218,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     }),
     reservationTtlSeconds: e.RESERVATION_TTL_SECONDS,
     fraudTotalLimit: e.FRAUD_TOTAL_LIMIT,
+    sagaStalledAfterSeconds: e.SAGA_STALLED_AFTER_SECONDS,
     development: e.NODE_ENV === 'development',
     operatorToken: e.OPERATOR_TOKEN,
     orderSecretKey: e.ORDER_SECRET_KEY,

@@ -32,6 +32,12 @@ export function createWorkerMetrics(registry = new Registry()) {
       buckets: STEP_BUCKETS,
       registers: [registry],
     }),
+    choreographyEvents: new Counter({
+      name: 'checkout_choreography_events_total',
+      help: 'Events of choreographed checkouts consumed, by consumer and outcome (handled, duplicate, retry, dead_letter)',
+      labelNames: ['consumer', 'outcome'] as const,
+      registers: [registry],
+    }),
     /**
      * The outbox backlog (orders.outbox) is read at scrape time from the source
      * the worker registers; until one does, the gauge does not exist, rather

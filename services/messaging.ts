@@ -3,6 +3,7 @@
 // lib/nats-connection.ts): sagas keep running and their facts wait in the outbox.
 // It composes services, as services/index.ts does, so it lives with them: lib/
 // is below the services and must not know them.
+import { setMaxListeners } from 'node:events';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { backoffMs, sleep } from '../lib/backoff';
 import type { Db } from '../lib/db';
@@ -11,6 +12,7 @@ import { NotificationConsumer, ensureNotificationConsumer, NOTIFICATION_CONSUMER
 import { NotificationService } from './notification/notification-service';
 import { ensureOrderStream, type OrderStreamNames } from './order/order-stream';
 import { OutboxRelay } from './order/outbox-relay';
+import { choreographyReactions, ensureChoreography, runChoreography, type ChoreographyOptions } from './choreography/choreography';
 
 export type MessagingOptions = {
   db: Db;
@@ -19,6 +21,8 @@ export type MessagingOptions = {
   names: OrderStreamNames;
   /** Longest wait between attempts to reach NATS. */
   retryMaxMs?: number;
+  /** The choreographed checkout's reactions, relay and sweeper, when given (services/choreography/). */
+  choreography?: Omit<ChoreographyOptions, 'db' | 'log'>;
 };
 
 export type Messaging = {
@@ -28,8 +32,11 @@ export type Messaging = {
 };
 
 export function startMessaging(opts: MessagingOptions): Messaging {
-  const { names } = opts;
+  const { names, choreography } = opts;
+  const reactions = choreography ? choreographyReactions(choreography.services, opts.log) : [];
   const stop = new AbortController();
+  // Every loop (relay, consumers, one per choreography reaction) listens for the stop.
+  setMaxListeners(64, stop.signal);
   const link = connectWithRetry(opts.natsUrl, { name: 'checkout-worker', log: opts.log, maxDelayMs: opts.retryMaxMs });
   let loops: Promise<unknown> = Promise.resolve();
 
@@ -43,6 +50,7 @@ export function startMessaging(opts: MessagingOptions): Messaging {
         const jsm = await jetstreamManager(nc);
         await ensureOrderStream(jsm, names);
         await ensureNotificationConsumer(jsm, names, NOTIFICATION_CONSUMER);
+        if (choreography) await ensureChoreography(jsm, choreography.names, reactions);
         break;
       } catch (err) {
         const wait = backoffMs(failures, { maxMs: 30_000 });
@@ -54,9 +62,14 @@ export function startMessaging(opts: MessagingOptions): Messaging {
     const js = jetstream(nc);
     const relay = new OutboxRelay(opts.db, js, names);
     const consumer = new NotificationConsumer(new NotificationService(opts.db), opts.log);
-    loops = Promise.all([relay.run(stop.signal, opts.log), consumer.run(js, names, stop.signal, NOTIFICATION_CONSUMER)]);
+    loops = Promise.all([
+      relay.run(stop.signal, opts.log),
+      consumer.run(js, names, stop.signal, NOTIFICATION_CONSUMER),
+      choreography && runChoreography(js, { ...choreography, db: opts.db, log: opts.log }, reactions, stop.signal),
+    ]);
     opts.log(
-      `messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${NOTIFICATION_CONSUMER}" sending notifications`,
+      `messaging: relaying order facts to JetStream stream ${names.stream} at ${opts.natsUrl}, consumer "${NOTIFICATION_CONSUMER}" sending notifications` +
+        (choreography ? `; choreographed checkouts on ${choreography.names.stream} (${reactions.length} reactions)` : ''),
     );
   })();
 

@@ -1,10 +1,14 @@
 import type { Db } from '../../lib/db';
 import type { Order, OrderLine } from '../../generated/prisma/client';
 import { BusinessError, keyReused } from '../errors';
-import type { InventoryService, LineItem } from '../inventory/inventory-service';
+import type { InventoryService, LineItem, PricedLine } from '../inventory/inventory-service';
+import { eventId, nextStep, type NewSagaEvent, type OrderFacts, type SagaEvent, type SagaStep, type StopReason } from '../choreography/saga-events';
+import { completeEvent, writeToOutbox } from '../choreography/saga-outbox';
 import { orderClosedFact } from './outbox';
 
 export type NewOrder = { orderId: string; customerId: string; items: LineItem[]; currency?: string };
+/** An order whose saga is choreographed: the events carry what the other services need (saga-events.ts). */
+export type PlacedOrder = NewOrder & Pick<OrderFacts, 'paymentToken' | 'shippingAddress' | 'deadlines'>;
 export type OrderOutcome = { status: 'COMPLETED' } | { status: 'COMPENSATED' | 'FAILED' | 'RESOLVED_MANUALLY'; failedStep: string; reason: string };
 export type OrderView = {
   orderId: string;
@@ -29,31 +33,44 @@ export class OrderService {
   ) {}
 
   async create(order: NewOrder, idempotencyKey: string): Promise<OrderView> {
-    const lines = await this.inventory.quote(order.items);
-    const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
-    const currency = order.currency ?? 'USD';
-    // One statement writes the order and its lines, or, when the order or the
-    // key exists already (a retry, or a concurrent twin), nothing at all.
-    const [{ inserted }] = await this.db.$queryRaw<[{ inserted: number }]>`
-      WITH new_order AS (
-        INSERT INTO orders.orders (id, customer_id, total, currency, idempotency_key, updated_at)
-        VALUES (${order.orderId}, ${order.customerId}, ${total}, ${currency}, ${idempotencyKey}, now())
-        ON CONFLICT DO NOTHING
-        RETURNING id
-      ), new_lines AS (
-        INSERT INTO orders.order_lines (order_id, sku, quantity, unit_price)
-        SELECT new_order.id, line.sku, line.quantity, line.unit_price
-        FROM new_order, unnest(${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int[])
-          AS line(sku, quantity, unit_price)
-      )
-      SELECT count(*)::int AS inserted FROM new_order`;
-    if (inserted === 1) {
-      const items = [...lines].sort((a, b) => a.sku.localeCompare(b.sku)); // as find() reads them back
-      return { orderId: order.orderId, customerId: order.customerId, status: 'PENDING', total, currency, items, failure: null };
-    }
-    const existing = await this.find(order.orderId);
-    if (!existing) throw keyReused(idempotencyKey);
-    return replayCreate(existing, idempotencyKey);
+    const priced = await this.price(order);
+    if (await insertOrder(this.db, priced, idempotencyKey, 'orchestration')) return priced.view;
+    return this.replayCreate(order.orderId, idempotencyKey);
+  }
+
+  /**
+   * Places an order whose saga is choreographed: the order, the OrderPlaced
+   * event that starts the chain, and the order's TTL (an event due at its
+   * deadline) in one transaction: all of them, or, for a retry, nothing.
+   */
+  async place(order: PlacedOrder, idempotencyKey: string): Promise<{ view: OrderView; placed: boolean }> {
+    const priced = await this.price(order);
+    const { view } = priced;
+    const facts: OrderFacts = {
+      customerId: view.customerId,
+      items: order.items,
+      paymentToken: order.paymentToken,
+      shippingAddress: order.shippingAddress,
+      total: view.total,
+      currency: view.currency,
+      deadlines: order.deadlines,
+    };
+    const now = new Date();
+    const ttlAt = new Date(now.getTime() + order.deadlines.orderTtlSeconds * 1000);
+    const placed = await this.db.$transaction(async (tx) => {
+      if (!(await insertOrder(tx, priced, idempotencyKey, 'choreography'))) return false;
+      await writeToOutbox(tx, 'orders', [
+        completeEvent(view.orderId, facts, { type: 'OrderPlaced', eventId: eventId(view.orderId, 'OrderPlaced'), attempt: 1 }, now),
+      ]);
+      await writeToOutbox(
+        tx,
+        'orders',
+        [completeEvent(view.orderId, facts, { type: 'OrderTtlExpired', eventId: eventId(view.orderId, 'OrderTtlExpired'), attempt: 1 }, ttlAt)],
+        ttlAt,
+      );
+      return true;
+    });
+    return placed ? { view, placed } : { view: await this.replayCreate(order.orderId, idempotencyKey), placed };
   }
 
   /**
@@ -123,6 +140,84 @@ export class OrderService {
     return rows.map((row) => ({ ...toView(row), createdAt: row.createdAt, updatedAt: row.updatedAt }));
   }
 
+  /** How the order's saga is coordinated, or null when there is no such order (yet). */
+  async coordinationOf(orderId: string): Promise<Coordination | null> {
+    const [row] = await this.db.$queryRaw<{ coordination: Coordination }[]>`SELECT coordination::text AS coordination FROM orders.orders WHERE id = ${orderId}`;
+    return row?.coordination ?? null;
+  }
+
+  /** Every event of a choreographed order the order service has received, oldest first: its timeline. */
+  async timeline(orderId: string): Promise<SagaEvent[]> {
+    const rows = await this.db.$queryRaw<{ payload: SagaEvent }[]>`
+      SELECT payload FROM orders.saga_events WHERE order_id = ${orderId} ORDER BY occurred_at, received_at`;
+    return rows.map((r) => r.payload);
+  }
+
+  /**
+   * The step a choreographed order is at, as its timeline shows it; null once
+   * it is closed, compensating or shipped, when stopping it no longer applies.
+   */
+  async currentStep(orderId: string): Promise<SagaStep | null> {
+    const order = await this.find(orderId);
+    if (!order || order.status !== 'PENDING') return null;
+    const types = new Set((await this.timeline(orderId)).map((e) => e.type));
+    if (types.has('ShipmentCreated') || types.has('StepFailed') || types.has('ShipmentCancelled')) return null;
+    return nextStep(types);
+  }
+
+  /**
+   * Asks a choreographed order's saga to stop (the customer cancelled, or the
+   * sweeper found it stalled). The shipping service decides: before a shipment
+   * exists it stops, after it refuses (shipping-reactions.ts). Returns the step
+   * the stop was asked at, or null when it no longer applies.
+   */
+  async requestStop(orderId: string, reason: StopReason): Promise<SagaStep | null> {
+    const step = await this.currentStep(orderId);
+    if (!step) return null;
+    await this.publish(orderId, { type: 'StopRequested', eventId: eventId(orderId, 'StopRequested', reason), attempt: 1, reason, step });
+    return step;
+  }
+
+  /** An operator's retry of the undos a provider refused, for an order in FAILED_NEEDS_MANUAL. */
+  async retryUndos(orderId: string): Promise<boolean> {
+    const order = await this.find(orderId);
+    if (order?.status !== 'FAILED_NEEDS_MANUAL' || !order.failedStep || !order.failureReason) return false;
+    const timeline = await this.timeline(orderId);
+    const round = timeline.filter((e) => e.type === 'UndoRetryRequested').length + 1;
+    const failure = { step: order.failedStep as SagaStep, reason: order.failureReason, message: 'An operator retried the refused undos' };
+    await this.publish(orderId, {
+      type: 'UndoRetryRequested',
+      eventId: eventId(orderId, 'UndoRetryRequested', round),
+      attempt: 1,
+      failure,
+      round,
+      refused: [],
+    });
+    return true;
+  }
+
+  /** Writes an event of the order service's own to its outbox, with the facts OrderPlaced carried. */
+  private async publish(orderId: string, event: NewSagaEvent): Promise<void> {
+    const [placed] = await this.db.$queryRaw<{ payload: SagaEvent }[]>`SELECT payload FROM orders.saga_outbox WHERE id = ${eventId(orderId, 'OrderPlaced')}`;
+    if (!placed) throw new BusinessError('not_choreographed', `Order ${orderId} has no choreographed saga`);
+    await writeToOutbox(this.db, 'orders', [completeEvent(orderId, placed.payload.order, event)]);
+  }
+
+  /** Prices the order from the catalog. */
+  private async price(order: NewOrder): Promise<PricedOrder> {
+    const lines = await this.inventory.quote(order.items);
+    const total = lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+    const currency = order.currency ?? 'USD';
+    const items = [...lines].sort((a, b) => a.sku.localeCompare(b.sku)); // as find() reads them back
+    return { lines, view: { orderId: order.orderId, customerId: order.customerId, status: 'PENDING', total, currency, items, failure: null } };
+  }
+
+  private async replayCreate(orderId: string, idempotencyKey: string): Promise<OrderView> {
+    const existing = await this.find(orderId);
+    if (!existing) throw keyReused(idempotencyKey);
+    return replayCreate(existing, idempotencyKey);
+  }
+
   /** The order with its lines, in one round trip. */
   private async find(orderId: string): Promise<OrderRow | null> {
     const rows = await this.db.$queryRaw<OrderRow[]>`
@@ -136,6 +231,31 @@ export class OrderService {
       WHERE o.id = ${orderId}`;
     return rows[0] ?? null;
   }
+}
+
+type PricedOrder = { lines: PricedLine[]; view: OrderView };
+export type Coordination = 'orchestration' | 'choreography';
+
+/**
+ * One statement writes the order and its lines, or, when the order or the key
+ * exists already (a retry, or a concurrent twin), nothing at all. Returns
+ * whether it wrote them.
+ */
+async function insertOrder(db: Pick<Db, '$queryRaw'>, { lines, view }: PricedOrder, idempotencyKey: string, coordination: Coordination): Promise<boolean> {
+  const [{ inserted }] = await db.$queryRaw<[{ inserted: number }]>`
+    WITH new_order AS (
+      INSERT INTO orders.orders (id, customer_id, total, currency, idempotency_key, coordination, updated_at)
+      VALUES (${view.orderId}, ${view.customerId}, ${view.total}, ${view.currency}, ${idempotencyKey}, ${coordination}::orders."Coordination", now())
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), new_lines AS (
+      INSERT INTO orders.order_lines (order_id, sku, quantity, unit_price)
+      SELECT new_order.id, line.sku, line.quantity, line.unit_price
+      FROM new_order, unnest(${lines.map((l) => l.sku)}::text[], ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPrice)}::int[])
+        AS line(sku, quantity, unit_price)
+    )
+    SELECT count(*)::int AS inserted FROM new_order`;
+  return inserted === 1;
 }
 
 /** Not yet closed: a saga still owns it. */

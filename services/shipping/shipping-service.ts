@@ -64,6 +64,23 @@ export class ShippingService {
     });
   }
 
+  /**
+   * Stops an order's shipping unless it has shipped: before any shipment it
+   * leaves the CANCELLED fence that refuses a late create; a shipment that
+   * exists is kept, and the answer says so. The choreographed saga's
+   * cancellation and deadlines go through this, as the orchestrated saga's
+   * cancel update checks that nothing has shipped.
+   */
+  async stopUnlessShipped(orderId: string, idempotencyKey: string): Promise<'stopped' | 'shipped'> {
+    return this.db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT 1 FROM shipping.shipments WHERE order_id = ${orderId} FOR UPDATE`;
+      const shipment = await tx.shipment.findUnique({ where: { orderId } });
+      if (shipment?.status === 'CREATED') return 'shipped';
+      if (!shipment) await tx.shipment.create({ data: { orderId, idempotencyKey, cancelKey: idempotencyKey, status: 'CANCELLED' } });
+      return 'stopped';
+    });
+  }
+
   /** The carrier's bad days: random outages, and the sandbox's slow and dead postal codes. */
   private async simulateNetwork(postalCode: string, idempotencyKey: string): Promise<void> {
     if (postalCode === UNREACHABLE_POSTAL_CODE) throw new TransientError('Carrier timed out');

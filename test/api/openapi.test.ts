@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ZodOpenApiOperationObject, ZodOpenApiPathsObject } from 'zod-openapi';
 import { createApp } from '../../api/app';
 import type { CheckoutClient } from '../../api/checkout-client';
+import type { ChoreographyClient } from '../../api/choreography-client';
 import { openApiDocument, paths } from '../../api/openapi';
 import { orderRequestSchema } from '../../api/order-request';
 import type { Services } from '../../services';
@@ -27,6 +28,7 @@ describe('the OpenAPI document', () => {
     // Only its routes are read: none of its dependencies is called.
     const app = createApp({
       checkouts: {} as CheckoutClient,
+      choreographies: {} as ChoreographyClient,
       services: {} as Services,
       temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
       ping: async () => undefined,

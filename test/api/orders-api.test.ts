@@ -64,6 +64,7 @@ describe('POST /orders', () => {
     expect(res.status).toBe(202);
     expect(body).toEqual({
       orderId: expect.stringMatching(/^ord_/),
+      coordination: 'orchestration',
       workflowId: `order-${body.orderId}`,
       runId: expect.any(String),
       status: 'PENDING',

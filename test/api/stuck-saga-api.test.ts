@@ -117,6 +117,7 @@ describe('a saga whose workflow task keeps failing', () => {
     await expectDocumented(res, 'GET /orders/{orderId}');
     expect(await res.json()).toEqual({
       orderId,
+      coordination: 'orchestration',
       status: 'PENDING',
       steps: [],
       saga: {

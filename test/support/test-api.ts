@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { createApp, type ApiDeps } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
+import { ChoreographyClient } from '../../api/choreography-client';
+import { DEFAULT_DEADLINES } from '../../workflows/checkout-types';
 import { OrderSecrets } from '../../api/order-secrets';
 import type { TestStack } from './test-stack';
 
@@ -24,6 +26,7 @@ export const TEST_ORDER_SECRET_KEY = 'test-order-secret-key';
 export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {}, { port = 0 }: { port?: number } = {}): TestApi {
   const app = createApp({
     checkouts: new CheckoutClient(stack.client, stack.taskQueue),
+    choreographies: new ChoreographyClient(stack.services, DEFAULT_DEADLINES),
     services: stack.services,
     temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     operatorToken: 'test-operator-token',

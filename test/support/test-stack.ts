@@ -6,6 +6,7 @@ import { loadConfig } from '../../lib/config';
 import { dataConverter as configuredDataConverter } from '../../lib/data-converter';
 import { createDb, type Db } from '../../lib/db';
 import { startMessaging, type Messaging } from '../../services/messaging';
+import { sagaStreamNames } from '../../services/choreography/saga-stream';
 import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
 import type { Tracing } from '../../lib/tracing';
 import { createServices, type ServiceSettings, type Services } from '../../services';
@@ -33,6 +34,8 @@ export async function startTestStack(
   opts: ServiceSettings & {
     worker?: boolean;
     messaging?: boolean;
+    /** With messaging: the choreographed checkout's reactions, relay and sweeper too (services/choreography/). */
+    choreography?: { stalledAfterSeconds?: number };
     tracing?: Tracing;
     /** For the client and the worker; by default the app's, from the environment (TEMPORAL_PAYLOAD_KEY encrypts). */
     dataConverter?: DataConverter;
@@ -67,13 +70,22 @@ export async function startTestStack(
     running = worker.run();
   }
   let messaging: Messaging | undefined;
-  if (opts.messaging) {
+  if (opts.messaging || opts.choreography) {
     const tag = randomBytes(4).toString('hex');
     messaging = startMessaging({
       db,
       natsUrl: process.env.NATS_URL!,
       names: { stream: `ORDERS_${tag}`, subjectPrefix: `t${tag}.orders` },
       log: (m) => process.stderr.write(`[messaging] ${m}\n`),
+      ...(opts.choreography && {
+        choreography: {
+          services,
+          databaseUrl: database.url,
+          names: sagaStreamNames(`ORDERS_${tag}`),
+          stalledAfterSeconds: opts.choreography.stalledAfterSeconds ?? 600,
+          count: (consumer, outcome) => metrics.choreographyEvents.inc({ consumer, outcome }),
+        },
+      }),
     });
     await messaging.ready;
   }

@@ -21,6 +21,7 @@ const LIMIT = 3;
 beforeAll(() => {
   const app = createApp({
     checkouts: untouchable<ApiDeps['checkouts']>('checkouts'),
+    choreographies: untouchable<ApiDeps['choreographies']>('choreographies'),
     services: untouchable<ApiDeps['services']>('services'),
     temporal: { namespace: 'default', uiUrl: 'http://127.0.0.1:8233' },
     ping: async () => undefined,

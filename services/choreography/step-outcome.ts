@@ -1,0 +1,73 @@
+// How a reaction turns the outcome of a service call into events: what the
+// orchestrated saga's activity options and failure classification do for it
+// (workflows/activity-options.ts, workflows/failure-classification.ts).
+import { backoffMs } from '../../lib/backoff';
+import { errorText } from '../../lib/nats-connection';
+import { BusinessError } from '../errors';
+import type { Decision } from './reaction';
+import { eventId, type NewSagaEvent, type SagaEvent, type SagaFailure, type SagaStep } from './saga-events';
+
+/** Deliveries a forward step gets for a transient failure, as the orchestrated saga's maximumAttempts. */
+export const FORWARD_ATTEMPTS = 8;
+
+/** Thrown by a reaction for a redelivery after `ms` rather than after the reactor's own backoff. */
+export class RetryAfter extends Error {
+  override name = 'RetryAfter';
+  constructor(
+    readonly ms: number,
+    cause: unknown,
+  ) {
+    super(errorText(cause), { cause });
+  }
+}
+
+/** Reasons of failures nobody planned for: the order closes FAILED rather than COMPENSATED. */
+export const UNEXPECTED_REASONS: ReadonlySet<string> = new Set(['retries_exhausted', 'unexpected_error']);
+
+export function stepFailed(cause: SagaEvent, failure: SagaFailure, attempt: number): NewSagaEvent {
+  return { type: 'StepFailed', eventId: eventId(cause.orderId, 'StepFailed'), attempt, failure };
+}
+
+/**
+ * Runs a forward step. A business "no" becomes StepFailed, which starts the
+ * undos; `fenced` means the undos ran already, so there is nothing to say.
+ * Anything else is retried with backoff until the attempts, or the deadline
+ * (`until`, with its own reason), run out, and then fails the step.
+ */
+export async function forwardStep(
+  cause: SagaEvent,
+  step: SagaStep,
+  attempt: number,
+  work: () => Promise<NewSagaEvent[]>,
+  deadline?: { until: Date; reason: string; message: string },
+): Promise<Decision> {
+  try {
+    return { publish: await work() };
+  } catch (err) {
+    if (err instanceof BusinessError) {
+      if (err.code === 'fenced') return {};
+      return { publish: [stepFailed(cause, { step, reason: err.code, message: err.message }, attempt)] };
+    }
+    if (deadline) {
+      const left = deadline.until.getTime() - Date.now();
+      if (left <= 0) return { publish: [stepFailed(cause, { step, reason: deadline.reason, message: deadline.message }, attempt)] };
+      // Jittered, and never past the deadline: the step fails on time.
+      throw new RetryAfter(Math.min(backoffMs(attempt - 1, { baseMs: 500, maxMs: 10_000 }), left), err);
+    }
+    if (attempt >= FORWARD_ATTEMPTS) {
+      return { publish: [stepFailed(cause, { step, reason: 'retries_exhausted', message: errorText(err) }, attempt)] };
+    }
+    throw err;
+  }
+}
+
+/** Runs an undo: it must eventually succeed, so anything but a refusal for good is retried without limit. */
+export async function undoStep(work: () => Promise<void>, step: SagaStep): Promise<SagaFailure | null> {
+  try {
+    await work();
+    return null;
+  } catch (err) {
+    if (err instanceof BusinessError) return { step, reason: err.code, message: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+// The inventory service in the choreographed checkout: it reserves stock for
+// an order the fraud check passed, sells it once the payment is captured, and
+// releases it when the payment has been reversed (the undos run backwards).
+import { reaction } from '../choreography/reaction';
+import { eventId } from '../choreography/saga-events';
+import { forwardStep, undoStep } from '../choreography/step-outcome';
+import type { InventoryService } from './inventory-service';
+
+export function inventoryReactions(inventory: InventoryService) {
+  const key = (orderId: string, step: string) => `${orderId}:${step}`;
+  return [
+    reaction({
+      name: 'inventory-reserve',
+      schema: 'inventory',
+      on: 'FraudChecked',
+      handle: (checked, attempt) =>
+        forwardStep(checked, 'reserveInventory', attempt, async () => {
+          await inventory.reserve(checked.orderId, checked.order.items, key(checked.orderId, 'reserveInventory'));
+          return [{ type: 'InventoryReserved', eventId: eventId(checked.orderId, 'InventoryReserved'), attempt }];
+        }),
+    }),
+    reaction({
+      name: 'inventory-commit',
+      schema: 'inventory',
+      on: 'PaymentCaptured',
+      handle: (captured, attempt) =>
+        forwardStep(captured, 'completeOrder', attempt, async () => {
+          await inventory.commit(captured.orderId, key(captured.orderId, 'commitInventory'));
+          return [{ type: 'InventoryCommitted', eventId: eventId(captured.orderId, 'InventoryCommitted'), attempt }];
+        }),
+    }),
+    reaction({
+      name: 'inventory-release',
+      schema: 'inventory',
+      on: 'PaymentReversed',
+      handle: async (reversed, attempt) => {
+        // Safe before any reservation: it leaves a tombstone that fences off a late reserve.
+        const refused = await undoStep(
+          () => inventory.release(reversed.orderId, key(reversed.orderId, 'releaseInventory')).then(() => undefined),
+          'reserveInventory',
+        );
+        const { failure, round } = reversed;
+        return {
+          publish: [
+            {
+              type: 'InventoryReleased',
+              eventId: eventId(reversed.orderId, 'InventoryReleased', round),
+              attempt,
+              failure,
+              round,
+              refused: refused ? [...reversed.refused, refused] : reversed.refused,
+            },
+          ],
+        };
+      },
+    }),
+  ];
+}

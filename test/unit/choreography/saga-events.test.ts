@@ -1,0 +1,89 @@
+import { projectCheckout } from '../../../api/order-projection';
+import { nextStep, parseSagaEvent, SAGA_STEPS, type SagaEvent } from '../../../services/choreography/saga-events';
+import type { OrderView } from '../../../services/order/order-service';
+import { STEPS } from '../../../workflows/checkout-types';
+
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+const order = {
+  customerId: 'cust_1',
+  items: [{ sku: 'KB-001', quantity: 1 }],
+  paymentToken: 'tok_visa',
+  shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
+  total: 12900,
+  currency: 'USD',
+  deadlines: { orderTtlSeconds: 900, shippingSlaSeconds: 300, paymentHoldSeconds: 600 },
+};
+let clock = Date.parse('2026-01-01T12:00:00Z');
+const event = (type: string, extra: Record<string, unknown> = {}) =>
+  ({ version: 1, eventId: `o1:${type}`, orderId: 'o1', occurredAt: new Date(clock++).toISOString(), order, attempt: 1, type, ...extra }) as SagaEvent;
+const view = (status: OrderView['status'], failure: OrderView['failure'] = null): OrderView => ({
+  orderId: 'o1',
+  customerId: 'cust_1',
+  status,
+  total: 12900,
+  currency: 'USD',
+  items: [{ sku: 'KB-001', quantity: 1, unitPrice: 12900 }],
+  failure,
+});
+
+describe('the choreographed saga events', () => {
+  it('name the steps as the workflow does', () => {
+    expect(SAGA_STEPS).toEqual(STEPS);
+  });
+
+  it('parse a valid event; an unknown version, bad JSON or a bad shape are for the dead-letter stream, each with its reason', () => {
+    expect(parseSagaEvent(encode(event('OrderPlaced')))).toMatchObject({ ok: true, event: { type: 'OrderPlaced' } });
+    expect(parseSagaEvent(encode({ ...event('OrderPlaced'), version: 2 }))).toMatchObject({ ok: false, reason: 'unknown_version' });
+    expect(parseSagaEvent(new TextEncoder().encode('{nope'))).toMatchObject({ ok: false, reason: 'not_json' });
+    expect(parseSagaEvent(encode({ ...event('FraudChecked') }))).toMatchObject({ ok: false, reason: 'invalid', detail: expect.stringContaining('score') });
+  });
+
+  it('know which step comes next', () => {
+    expect(nextStep(new Set(['OrderPlaced']))).toBe('checkFraud');
+    expect(nextStep(new Set(['OrderPlaced', 'FraudChecked', 'InventoryReserved', 'PaymentAuthorized']))).toBe('createShipment');
+  });
+});
+
+describe('the projection of a choreographed order', () => {
+  it('shows the running step while the saga goes forward', () => {
+    const state = projectCheckout(view('PENDING'), [event('OrderPlaced'), event('FraudChecked', { score: 10 })]);
+    expect(state.status).toBe('RESERVING_INVENTORY');
+    expect(state.steps.map((s) => s.status)).toEqual(['completed', 'completed', 'running', 'pending', 'pending', 'pending', 'pending']);
+  });
+
+  it('shows a failed step, its undos as they run, and the ending the order service recorded', () => {
+    const failure = { step: 'authorizePayment', reason: 'card_declined', message: 'Card declined' };
+    const timeline = [event('OrderPlaced'), event('FraudChecked', { score: 1 }), event('InventoryReserved'), event('StepFailed', { failure })];
+    const compensating = projectCheckout(view('PENDING'), timeline);
+    expect(compensating.status).toBe('COMPENSATING');
+    expect(compensating.steps.find((s) => s.name === 'reserveInventory')!.status).toBe('compensating');
+    expect(compensating.failure).toEqual(failure);
+
+    const chain = { failure, round: 0, refused: [] };
+    const done = projectCheckout(view('COMPENSATED', { step: 'authorizePayment', reason: 'card_declined' }), [
+      ...timeline,
+      event('ShipmentCancelled', chain),
+      event('PaymentReversed', chain),
+      event('InventoryReleased', chain),
+    ]);
+    expect(done.status).toBe('COMPENSATED');
+    expect(done.steps.map((s) => s.status)).toEqual(['compensated', 'completed', 'compensated', 'failed', 'pending', 'pending', 'pending']);
+    expect(done.compensations).toEqual([{ step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' }]);
+    expect(done.timeline.map((e) => e.type).at(-1)).toBe('InventoryReleased');
+  });
+
+  it('lists the undos a provider refused while the order waits for an operator', () => {
+    const failure = { step: 'createShipment', reason: 'address_rejected', message: 'no' };
+    const refused = [{ step: 'authorizePayment', reason: 'reversal_rejected', message: 'refused' }];
+    const state = projectCheckout(view('FAILED_NEEDS_MANUAL', { step: 'createShipment', reason: 'address_rejected' }), [
+      event('OrderPlaced'),
+      event('PaymentAuthorized', { expiresAt: null }),
+      event('StepFailed', { failure }),
+      event('PaymentReversed', { failure, round: 0, refused }),
+      event('InventoryReleased', { failure, round: 0, refused }),
+    ]);
+    expect(state.status).toBe('FAILED_NEEDS_MANUAL');
+    expect(state.failedCompensations).toEqual(refused);
+    expect(state.steps.find((s) => s.name === 'authorizePayment')!.status).toBe('compensation_failed');
+  });
+});
