@@ -18,6 +18,7 @@ export function failedBecause(r: ChaosReport): string[] {
     r.replay.failed.length > 0 && `${r.replay.failed.length} histories failed to replay`,
     r.faults.failed.length > 0 && `${r.faults.failed.length} faults not injected`,
     r.errors.length > 0 && `${r.errors.length} errors in the run`,
+    r.deadLetters > 0 && `${r.deadLetters} dead-lettered events`,
   ].filter((reason): reason is string => typeof reason === 'string');
 }
 
@@ -33,10 +34,16 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
 
   out('');
   out(`Chaos run: ${placed} in ${r.seconds} s (seed ${r.seed}; logs and report.json in ${r.logDir})`);
-  out('  Endings:');
-  for (const [ending, n] of Object.entries(r.endings).sort()) out(`    ${String(n).padStart(4)}  ${ending}`);
+  out(`  Endings (${r.coordination}):`);
+  for (const [ending, n] of Object.entries(r.endings).sort()) {
+    const split =
+      r.coordination === 'mixed' ? `  (orchestrated ${r.endingsBy.orchestration[ending] ?? 0}, choreographed ${r.endingsBy.choreography[ending] ?? 0})` : '';
+    out(`    ${String(n).padStart(4)}  ${ending}${split}`);
+  }
   const byProcess = r.faults.workerProcesses > 1 ? ` (of ${r.faults.workerProcesses} worker processes: ${r.faults.workerKillsByProcess.join(', ')})` : '';
-  out(`  Faults: ${r.faults.workerKills} worker SIGKILLs${byProcess}, ${r.faults.apiRestarts} API restarts, ${r.faults.serverRestarts} dev server restarts`);
+  out(
+    `  Faults: ${r.faults.workerKills} worker SIGKILLs${byProcess}, ${r.faults.apiRestarts} API restarts, ${r.faults.serverRestarts} dev server restarts, ${r.faults.natsRestarts} NATS restarts`,
+  );
   if (r.faults.failed.length > 0) out(`  Faults not injected: ${r.faults.failed.length}${list(r.faults.failed, (f) => `${f.what}: ${f.error}`)}`);
   out(`  Restarts by the supervisor: ${r.faults.workerProcesses > 1 ? 'workers' : 'worker'} ${r.faults.workerRestarts}, API ${r.faults.apiRestartsTotal}`);
   out(`  Activity retries: ${r.activityRetries}; client request retries: ${r.requestRetries}`);
@@ -58,6 +65,7 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   out(
     `  Replay: ${r.replay.histories} histories against the current code, ${r.replay.failed.length} failed${list(r.replay.failed, (f) => `${f.workflowId}: ${oneLine(f.error)}`)}`,
   );
+  out(`  Dead-lettered events (choreography): ${r.deadLetters}`);
   if (r.errors.length > 0) out(`  Errors in the run: ${r.errors.length}${list(r.errors, oneLine)}`);
   out(`  Invariant violations: ${r.violations.length}${list(r.violations, (v) => `${v.invariant}  ${v.subject}: ${v.detail}`)}`);
   out(`  Result: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`}`);

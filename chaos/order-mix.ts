@@ -3,7 +3,11 @@
 
 export type OrderKind = 'happy' | 'flaky-payment' | 'declined' | 'shipping-rejected' | 'cancelled' | 'last-units';
 
-export type PlannedOrder = { kind: OrderKind; idempotencyKey: string; body: object };
+export type Coordination = 'orchestration' | 'choreography';
+/** How the run's orders are coordinated: all one way, or `mixed`, alternating by blocks of ten so that every kind runs both ways. */
+export type CoordinationMix = Coordination | 'mixed';
+
+export type PlannedOrder = { kind: OrderKind; coordination: Coordination; idempotencyKey: string; body: object };
 
 /** Units of GPU-01 the seed starts with; the last-units orders ask for more than this, together. */
 export const LAST_UNITS_SKU = 'GPU-01';
@@ -16,11 +20,16 @@ const NEVER_SHIPS = '00000';
 // Out of ten orders: the rest of each ten are happy.
 const EVERY_TEN: OrderKind[] = ['flaky-payment', 'declined', 'shipping-rejected', 'cancelled'];
 
-export function planOrders(count: number, runId: string): PlannedOrder[] {
+export function planOrders(count: number, runId: string, mix: CoordinationMix = 'orchestration'): PlannedOrder[] {
   const kinds: OrderKind[] = [];
   for (let i = 0; kinds.length < count - LAST_UNITS_ORDERS; i++) kinds.push(EVERY_TEN[i % 10] ?? 'happy');
   for (let i = 0; i < LAST_UNITS_ORDERS && kinds.length < count; i++) kinds.push('last-units');
-  return kinds.map((kind, i) => ({ kind, idempotencyKey: `chaos-${runId}-${i}`, body: bodyFor(kind, i) }));
+  return kinds.map((kind, i) => {
+    const coordination: Coordination = mix === 'mixed' ? (Math.floor(i / 10) % 2 === 0 ? 'orchestration' : 'choreography') : mix;
+    const body = bodyFor(kind, i);
+    // Left out for orchestration, as a client that never heard of choreography sends it.
+    return { kind, coordination, idempotencyKey: `chaos-${runId}-${i}`, body: coordination === 'choreography' ? { ...body, coordination } : body };
+  });
 }
 
 function bodyFor(kind: OrderKind, i: number): object {

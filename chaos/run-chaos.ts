@@ -14,13 +14,17 @@ import { migrate } from '../scripts/db/migrate';
 import { withScratchDatabase } from '../scripts/db/scratch';
 import { seedCatalog } from '../scripts/db/seed';
 import { freePort, startDevServer, type DevServer } from '../scripts/dev-server';
+import { startNatsServer, type NatsServer } from '../scripts/nats-server';
+import { sagaStreamNames } from '../services/choreography/saga-stream';
+import { JetStreamApiCodes, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { createServices } from '../services';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { ChaosClient, describeAnswer, type ClientFailure, type RequestKind } from './chaos-client';
 import { eachLimit } from '../lib/each-limit';
 import { splitTasks, workflowTasks } from '../ops/saga-history';
 import { ManagedProcess } from './managed-process';
-import { LAST_UNITS_SKU, expectedEndings, planOrders, type OrderKind, type PlannedOrder } from './order-mix';
+import { LAST_UNITS_SKU, expectedEndings, planOrders, type Coordination, type CoordinationMix, type OrderKind, type PlannedOrder } from './order-mix';
 import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
 
 export type ChaosOptions = {
@@ -36,11 +40,20 @@ export type ChaosOptions = {
   settleSeconds: number;
   carrierFailureRate: number;
   seed: number;
+  /** Who drives the orders' sagas: Temporal, the services' events (docs/choreography.md), or both, in blocks of ten. */
+  coordination: CoordinationMix;
+  /** Restarts of the run's own nats-server, which carries the choreographed sagas' events and every order's facts. */
+  natsRestarts: number;
   log?: (line: string) => void;
 };
 
 export type ChaosReport = {
   seed: number;
+  coordination: CoordinationMix;
+  /** Endings by coordination, for a mixed run. */
+  endingsBy: Record<Coordination, Record<string, number>>;
+  /** Choreography events no consumer could read, kept in the dead-letter stream. */
+  deadLetters: number;
   /** Orders the plan asked for; `orders` of them were placed (their POST accepted). */
   planned: number;
   orders: number;
@@ -53,6 +66,7 @@ export type ChaosReport = {
     workerKillsByProcess: number[];
     apiRestarts: number;
     serverRestarts: number;
+    natsRestarts: number;
     workerRestarts: number;
     apiRestartsTotal: number;
     /** Faults that could not be injected (a restart that failed). */
@@ -87,6 +101,7 @@ export type ChaosReport = {
 
 type Placed = {
   orderId: string;
+  coordination: Coordination;
   /** What POST /orders answered: reading and cancelling the order need it. */
   secret: string;
   kind: OrderKind;
@@ -125,6 +140,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       // Its complaints while we kill things under it are expected: keep only its errors.
       const startServer = () => startDevServer({ port: temporalPort, dbFilename, serverLogLevel: 'error', log: (m) => log(`[temporal] ${m}`) });
       let server: DevServer = await startServer();
+      // A nats-server of the run's own, on a fixed port so that its restarts find the clients where they were.
+      const natsPort = await freePort();
+      const startNats = () => startNatsServer({ storeDir: path.join(logDir, 'nats'), port: natsPort, logFile: path.join(logDir, 'nats.log') });
+      let nats: NatsServer = await startNats();
       const apiPort = await freePort();
       const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -143,6 +162,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         TEMPORAL_METRICS_PORT: '0',
         // A stream of its own, so that another stack on the same NATS cannot take its facts.
         NATS_STREAM: `CHAOS_${randomBytes(4).toString('hex')}`,
+        NATS_URL: nats.url,
         OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
         NODE_ENV: 'development',
       };
@@ -161,6 +181,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         workerKillsByProcess: workers.map(() => 0),
         apiRestarts: 0,
         serverRestarts: 0,
+        natsRestarts: 0,
         failed: [] as ChaosReport['faults']['failed'],
       };
       const errors: string[] = [];
@@ -184,7 +205,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const converter = dataConverter(loadConfig(env));
 
         // --- load, faults and polling, side by side ----------------------------------
-        const plan = planOrders(opts.orders, randomBytes(3).toString('hex'));
+        const plan = planOrders(opts.orders, randomBytes(3).toString('hex'), opts.coordination);
         const loadMs = opts.loadSeconds * 1000;
         const at = (n: number) => Array.from({ length: n }, () => 0.1 * loadMs + random() * 0.7 * loadMs).sort((a, b) => a - b);
         // Which worker each kill takes comes from a generator of its own, so
@@ -215,6 +236,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
               faults.serverRestarts++;
             },
           })),
+          ...at(opts.natsRestarts).map((ms) => ({
+            ms,
+            what: 'restart NATS',
+            act: async () => {
+              await nats.stop();
+              nats = await startNats();
+              faults.natsRestarts++;
+            },
+          })),
         ].sort((a, b) => a.ms - b.ms);
         const faulting = guarded('fault injection', async () => {
           const t0 = Date.now();
@@ -242,7 +272,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           if (!res) return;
           const { orderId, secret } = (await res.json()) as { orderId: string; secret: string };
           const asOwner = { Authorization: `Bearer ${secret}` };
-          placed.push({ orderId, secret, kind: order.kind, lastSeen: 'PENDING' });
+          placed.push({ orderId, secret, kind: order.kind, coordination: order.coordination, lastSeen: 'PENDING' });
           if (order.kind === 'cancelled') {
             await sleep(1000 + random() * 2000);
             const cancel = await client.send('cancel', 'POST', `/orders/${orderId}/cancel`, { headers: asOwner });
@@ -303,7 +333,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const taskFailures: ChaosReport['workflowTaskFailures'] = [];
         let splitSagas = 0;
         await guarded('reading and replaying the histories', async () => {
-          const byWorkflowId = new Map(placed.map((o) => [workflowIdFor(o.orderId), o]));
+          // Only orchestrated orders have a workflow, and a history to replay.
+          const byWorkflowId = new Map(placed.filter((o) => o.coordination === 'orchestration').map((o) => [workflowIdFor(o.orderId), o]));
           const { histories, unread } = await fetchHistories(temporal.client, [...byWorkflowId.keys()]);
           for (const { workflowId, history } of histories) {
             const failures = workflowTaskFailures(history);
@@ -329,11 +360,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         ).catch((err) => log(String(err)));
         const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 }, temporal);
         const endings: Record<string, number> = {};
+        const endingsBy: ChaosReport['endingsBy'] = { orchestration: {}, choreography: {} };
         const unexpected: ChaosReport['unexpected'] = [];
         let lastUnitsCompleted = 0;
-        for (const { orderId, kind, final } of ended) {
+        for (const { orderId, kind, coordination, final } of ended) {
           const ending = final!.reason ? `${final!.status} ${final!.reason}` : final!.status;
           endings[ending] = (endings[ending] ?? 0) + 1;
+          endingsBy[coordination][ending] = (endingsBy[coordination][ending] ?? 0) + 1;
           if (!expectedEndings(kind, opts.carrierFailureRate).includes(ending)) unexpected.push({ orderId, kind, ending });
           if (kind === 'last-units' && final!.status === 'COMPLETED') lastUnitsCompleted++;
         }
@@ -342,8 +375,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         for (const f of client.failures) clientFailureCounts[f.request] = (clientFailureCounts[f.request] ?? 0) + 1;
         const stock = await services.inventory.stockLevels();
         log(`${LAST_UNITS_SKU} after the run: ${JSON.stringify(stock.find((p) => p.sku === LAST_UNITS_SKU))}`);
+        const deadLetters = await countDeadLetters(nats.url, sagaStreamNames(env.NATS_STREAM!).deadLetterStream).catch((err) => {
+          errors.push(`counting dead letters: ${err}`);
+          return -1;
+        });
         const report: ChaosReport = {
           seed: opts.seed,
+          coordination: opts.coordination,
+          endingsBy,
+          deadLetters,
           planned: plan.length,
           orders: placed.length,
           endings,
@@ -376,10 +416,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await connection?.close();
         await db.$disconnect();
         await server.teardown();
+        await nats.stop();
       }
     },
     'chaos',
   );
+}
+
+/** Messages in the dead-letter stream; 0 when it was never created (no choreographed order ran). */
+async function countDeadLetters(natsUrl: string, stream: string): Promise<number> {
+  const nc = await connect({ servers: natsUrl, timeout: 5000 });
+  try {
+    const jsm = await jetstreamManager(nc);
+    return (await jsm.streams.info(stream)).state.messages;
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return 0;
+    throw err;
+  } finally {
+    await nc.close();
+  }
 }
 
 async function healthy(url: string): Promise<boolean> {

@@ -6,6 +6,7 @@
 //
 //   npm run chaos -- --orders 200 --worker-kills 5 --seed 42
 //   npm run chaos -- --orders 60 --worker-processes 2 --worker-kills 2
+//   npm run chaos -- --orders 1000 --coordination mixed --nats-restarts 2
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { failedBecause, printReport } from '../chaos/chaos-report';
@@ -25,8 +26,16 @@ const { values } = parseArgs({
     'settle-seconds': { type: 'string' },
     'carrier-failure-rate': { type: 'string', default: process.env.CARRIER_FAILURE_RATE ?? '0.3' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+    // orchestration (Temporal), choreography (the services' events) or mixed (both, in blocks of ten orders).
+    coordination: { type: 'string', default: 'orchestration' },
+    'nats-restarts': { type: 'string' },
   },
 });
+const COORDINATIONS = ['orchestration', 'choreography', 'mixed'] as const;
+const coordination = COORDINATIONS.find((c) => c === values.coordination);
+if (!coordination) throw new Error(`--coordination must be one of ${COORDINATIONS.join(', ')}, got ${values.coordination}`);
+// NATS carries every order's facts; for choreographed orders it carries the saga itself.
+values['nats-restarts'] ??= coordination === 'orchestration' ? '0' : '2';
 const orders = Number(values.orders);
 values['load-seconds'] ??= String(Math.max(60, Math.ceil(orders / 4)));
 values['settle-seconds'] ??= String(Math.max(240, Math.ceil(orders * 0.36)));
@@ -54,6 +63,8 @@ runChaos({
   settleSeconds: int('settle-seconds'),
   carrierFailureRate: int('carrier-failure-rate'),
   seed: int('seed'),
+  coordination,
+  natsRestarts: int('nats-restarts'),
   log: (line) => console.log(`[chaos] ${line}`),
 }).then(
   (report) => {
