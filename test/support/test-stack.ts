@@ -6,7 +6,7 @@ import { loadConfig } from '../../lib/config';
 import { dataConverter as configuredDataConverter } from '../../lib/data-converter';
 import { createDb, type Db } from '../../lib/db';
 import { startMessaging, type Messaging } from '../../services/messaging';
-import { sagaStreamNames } from '../../services/choreography/saga-stream';
+import { sagaStreamNames, type SagaStreamNames } from '../../services/choreography/saga-stream';
 import { createWorkerMetrics, type WorkerMetrics } from '../../lib/metrics';
 import type { Tracing } from '../../lib/tracing';
 import { createServices, type ServiceSettings, type Services } from '../../services';
@@ -21,6 +21,8 @@ export type TestStack = {
   dbUrl: string;
   /** The worker's application metrics (its registry is what the worker's /metrics serves). */
   metrics: WorkerMetrics;
+  /** With `choreography`: the streams its events and dead letters go to. */
+  sagaNames?: SagaStreamNames;
   stop(): Promise<void>;
 };
 
@@ -70,8 +72,9 @@ export async function startTestStack(
     running = worker.run();
   }
   let messaging: Messaging | undefined;
+  const tag = randomBytes(4).toString('hex');
+  const sagaNames = opts.choreography ? sagaStreamNames(`ORDERS_${tag}`) : undefined;
   if (opts.messaging || opts.choreography) {
-    const tag = randomBytes(4).toString('hex');
     messaging = startMessaging({
       db,
       natsUrl: process.env.NATS_URL!,
@@ -81,7 +84,7 @@ export async function startTestStack(
         choreography: {
           services,
           databaseUrl: database.url,
-          names: sagaStreamNames(`ORDERS_${tag}`),
+          names: sagaNames!,
           stalledAfterSeconds: opts.choreography.stalledAfterSeconds ?? 600,
           count: (consumer, outcome) => metrics.choreographyEvents.inc({ consumer, outcome }),
         },
@@ -97,6 +100,7 @@ export async function startTestStack(
     taskQueue,
     dbUrl: database.url,
     metrics,
+    sagaNames,
     async stop() {
       worker?.shutdown();
       await running;
