@@ -16,7 +16,7 @@ import { requestLog, tagOrder } from './request-log';
 import { securityHeaders, serveOrderEvents, WebApp } from './web';
 import type { Logger } from '../lib/logger';
 import type { ApiMetrics } from '../lib/metrics';
-import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
+import { countsQuerySchema, idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 import { openApiDocument } from './openapi';
 import type { OrderAccepted } from './responses';
 
@@ -217,20 +217,27 @@ export function createApp(deps: ApiDeps): express.Express {
   app.get('/orders', operator, async (req, res) => {
     const query = listQuerySchema.safeParse(req.query);
     if (!query.success) throw HttpError.invalid(query.error, 'Invalid query');
-    const { limit, pageToken: sealed, ...filter } = query.data;
+    const { limit, pageToken: sealed, coordination, ...filter } = query.data;
     const pageToken = sealed === undefined ? undefined : pageTokens.open(sealed);
     if (pageToken === null) throw new HttpError(400, 'Invalid query', { issues: [{ path: ['pageToken'], message: 'not a page token this API issued' }] });
-    const page = await checkouts.list(filter, { limit, pageToken });
+    const page = await (coordination === 'choreography' ? choreographies : checkouts).list(filter, { limit, pageToken });
     // The next page's address, as RFC 8288 says: the body stays the plain list it always was.
     if (page.nextPageToken) {
-      const next = new URLSearchParams({ ...filter, ...(limit && { limit: String(limit) }), pageToken: pageTokens.seal(page.nextPageToken) });
+      const next = new URLSearchParams({
+        ...(coordination && { coordination }),
+        ...filter,
+        ...(limit && { limit: String(limit) }),
+        pageToken: pageTokens.seal(page.nextPageToken),
+      });
       res.setHeader('Link', `</orders?${next}>; rel="next"`);
     }
     res.json(page.orders);
   });
 
-  app.get('/order-counts', operator, async (_req, res) => {
-    res.json(await checkouts.countByStatus());
+  app.get('/order-counts', operator, async (req, res) => {
+    const query = countsQuerySchema.safeParse(req.query);
+    if (!query.success) throw HttpError.invalid(query.error, 'Invalid query');
+    res.json(await (query.data.coordination === 'choreography' ? choreographies : checkouts).countByStatus());
   });
 
   app.post('/orders/:orderId/cancel', ownerOrOperator, async (req, res) => {

@@ -79,7 +79,7 @@ type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string;
 export type Started = { workflowId: string; runId: string; replayed: boolean };
 /** `saga`: the saga cannot take the update now; `no_answer`: it did not answer within UPDATE_TIMEOUT_MS. */
 export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | { saga: Unqueryable } | 'not_found' | 'no_answer';
-export type OrderSummary = { orderId: string; workflowId: string; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
+export type OrderSummary = { orderId: string; workflowId: string | null; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
 /** A page of orders, and the visibility store's token for the next one when there is more. */
 export type OrderPage = { orders: OrderSummary[]; nextPageToken: Uint8Array | null };
 

@@ -4,8 +4,8 @@
 // timeline (order-projection.ts); cancelling and resolving publish events.
 import type { Services } from '../services';
 import { BusinessError } from '../services/errors';
-import { type Deadlines, type Resolution, TERMINAL_STATUSES } from '../workflows/checkout-types';
-import type { UpdateOutcome } from './checkout-client';
+import { CHECKOUT_STATUSES, type CheckoutStatus, type Deadlines, type Resolution, TERMINAL_STATUSES } from '../workflows/checkout-types';
+import type { OrderPage, OrderSummary, UpdateOutcome } from './checkout-client';
 import type { OrderRequest } from './order-request';
 import { projectCheckout } from './order-projection';
 
@@ -37,6 +37,38 @@ export class ChoreographyClient {
       if (err instanceof BusinessError && err.code === 'idempotency_conflict') return 'conflict';
       throw err;
     }
+  }
+
+  /**
+   * A page of choreographed orders, newest first. Their status here is the
+   * order record's: PENDING while the saga runs (GET /orders/:id tells the
+   * step), then how it ended. The page token is the last row's position.
+   */
+  async list(
+    filter: { status?: CheckoutStatus; customerId?: string },
+    { limit = 100, pageToken }: { limit?: number; pageToken?: Uint8Array } = {},
+  ): Promise<OrderPage> {
+    const after = pageToken ? (JSON.parse(Buffer.from(pageToken).toString()) as { createdAt: string; id: string }) : undefined;
+    const rows = await this.services.orders.listChoreographed(filter, { limit, after: after && { createdAt: new Date(after.createdAt), id: after.id } });
+    const orders = rows.map(
+      (row): OrderSummary => ({
+        orderId: row.orderId,
+        workflowId: null,
+        status: row.status,
+        customerId: row.customerId,
+        startedAt: row.createdAt,
+        closedAt: row.status === 'PENDING' || row.status === 'FAILED_NEEDS_MANUAL' ? null : row.updatedAt,
+      }),
+    );
+    const last = rows.at(-1);
+    const nextPageToken = rows.length === limit && last ? Buffer.from(JSON.stringify({ createdAt: last.createdAt.toISOString(), id: last.orderId })) : null;
+    return { orders, nextPageToken };
+  }
+
+  /** How many choreographed orders each status has, by the order record's status. */
+  async countByStatus(): Promise<Record<CheckoutStatus, number>> {
+    const counts = await this.services.orders.countChoreographed();
+    return Object.fromEntries(CHECKOUT_STATUSES.map((status) => [status, counts[status] ?? 0])) as Record<CheckoutStatus, number>;
   }
 
   async read(orderId: string) {

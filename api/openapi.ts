@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { createDocument, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import { STEPS } from '../workflows/checkout-types';
 import { UPDATE_TIMEOUT_MS } from './checkout-client';
-import { idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
+import { countsQuerySchema, idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 import {
   apiErrorSchema,
   catalogItemSchema,
@@ -405,6 +405,11 @@ export const paths = {
       security: operator.security,
       requestParams: {
         query: listQuerySchema.extend({
+          coordination: listQuerySchema.shape.coordination.meta({
+            description:
+              "`choreography` lists choreographed orders, from the order service's records (their status is PENDING while the saga runs); otherwise the orchestrated ones, from Temporal",
+            param: { example: 'choreography' },
+          }),
           status: listQuerySchema.shape.status.meta({ param: { example: 'FAILED_NEEDS_MANUAL' } }),
           customerId: listQuerySchema.shape.customerId.meta({ param: { example: 'cust_1' } }),
           limit: listQuerySchema.shape.limit.meta({ description: 'Page size: 1 to 100, 100 by default', param: { example: 20 } }),
@@ -446,6 +451,14 @@ export const paths = {
       operationId: 'countOrders',
       summary: 'How many orders are in each status (operators only)',
       security: operator.security,
+      requestParams: {
+        query: countsQuerySchema.extend({
+          coordination: countsQuerySchema.shape.coordination.meta({
+            description: "`choreography` counts choreographed orders by their record's status; otherwise the orchestrated ones, from Temporal",
+            param: { example: 'choreography' },
+          }),
+        }),
+      },
       responses: {
         200: { description: 'One count per status', content: json(orderCountsSchema) },
         401: operator[401],

@@ -20,6 +20,8 @@ const paymentToken = z
   .regex(/^tok_[A-Za-z0-9_]+$/, 'a payment token such as tok_visa')
   .refine((token) => !/\d{13,}/.test(token.replaceAll('_', '')), "looks like a card number: send the payment provider's token, never card data");
 
+const coordination = z.enum(['orchestration', 'choreography']);
+
 const lineItem = z
   .object({
     sku: id,
@@ -55,7 +57,7 @@ export const orderRequestSchema = z
       })
       .strict(),
     // Absent means orchestration; left out of the parsed body then, so its hash (the Idempotency-Key's check) is what it always was.
-    coordination: z.enum(['orchestration', 'choreography']).optional(),
+    coordination: coordination.optional(),
   })
   .strict();
 
@@ -70,6 +72,8 @@ export const idempotencyKeySchema = z
 
 export const orderIdSchema = id;
 
+export const countsQuerySchema = z.object({ coordination: coordination.optional() }).strict();
+
 export const resolveRequestSchema = z
   .object({
     action: z.enum(['retry', 'mark-resolved']),
@@ -79,6 +83,8 @@ export const resolveRequestSchema = z
 
 export const listQuerySchema = z
   .object({
+    // Orchestrated orders are listed from Temporal's visibility store, choreographed ones from the order service.
+    coordination: coordination.optional(),
     status: z.enum(CHECKOUT_STATUSES).optional(),
     customerId: id.optional(),
     limit: z.coerce.number().int().min(1).max(100).optional(),

@@ -189,8 +189,11 @@ export const orderSchema = z
 export const orderSummarySchema = z
   .object({
     orderId: z.string(),
-    workflowId: z.string(),
-    status: z.string().meta({ description: "The saga's OrderStatus search attribute, or the workflow's execution status if it has none" }),
+    workflowId: z.string().nullable().meta({ description: 'Null for a choreographed order: no workflow runs it' }),
+    status: z.string().meta({
+      description:
+        "The saga's OrderStatus search attribute, or the workflow's execution status if it has none; for a choreographed order, its record's status (PENDING while the saga runs)",
+    }),
     customerId: z.string().nullable(),
     startedAt: isoDateTime,
     closedAt: isoDateTime.nullable(),

@@ -32,6 +32,12 @@ export class ForwardSteps {
         validator: () => {
           if (this.shipped) throw new Error(`Order ${progress.orderId} has shipped and can no longer be cancelled`);
           if (progress.isTerminal) throw new Error(`Order ${progress.orderId} is already ${progress.status}`);
+          // Once rolling back, a cancel changes nothing, so it is refused rather than accepted as a
+          // no-op: a refused update leaves no event in the history. Accepted no-op cancels, sent
+          // again and again by a client under load while the undos ran, produced a history the SDK
+          // could not replay (docs/stuck-sagas.md, "Repeated cancels"). Validators do not run on
+          // replay, so sagas that accepted such cancels before still replay as they ran.
+          if (progress.failure) throw new Error(`Order ${progress.orderId} is already being compensated`);
         },
       },
     );

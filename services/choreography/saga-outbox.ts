@@ -46,7 +46,8 @@ export async function writeToOutbox(tx: Tx, schema: SagaSchema, events: readonly
  */
 export class SagaOutboxRelay {
   private wake: () => void = () => undefined;
-  private pending = true;
+  /** The outboxes a notification said have new rows; each poll looks at all of them. */
+  private readonly pending = new Set<SagaSchema>(SAGA_SCHEMAS);
 
   constructor(
     private readonly db: Db,
@@ -80,26 +81,40 @@ export class SagaOutboxRelay {
     const listener = this.listen(signal, log);
     let failures = 0;
     while (!signal.aborted) {
-      this.pending = false;
+      // Only the outboxes that said they have rows: a hop of the saga costs one relay transaction, not five.
+      const schemas = [...this.pending];
+      this.pending.clear();
       try {
         let published = 0;
-        for (const schema of SAGA_SCHEMAS) published += await this.relayOnce(schema);
+        for (const schema of schemas) {
+          const n = await this.relayOnce(schema);
+          // A full batch may have left more behind.
+          if (n === (this.opts.batchSize ?? 100)) this.pending.add(schema);
+          published += n;
+        }
         failures = 0;
-        if (published > 0) continue;
+        if (published > 0 || this.pending.size > 0) continue;
       } catch (err) {
         log(`saga outbox relay: could not publish (${errorText(err)}); the events stay in the outboxes`);
+        for (const schema of schemas) this.pending.add(schema);
         await sleep(backoffMs(failures++), signal);
         continue;
       }
-      if (!this.pending)
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.opts.pollMs ?? 250);
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-          signal.addEventListener('abort', this.wake, { once: true });
-        });
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          this.wake = () => undefined;
+          resolve();
+        };
+        // The poll finds timers that came due, and rows whose notification was lost.
+        const timer = setTimeout(() => {
+          for (const schema of SAGA_SCHEMAS) this.pending.add(schema);
+          done();
+        }, this.opts.pollMs ?? 250);
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
     }
     await listener;
   }
@@ -114,15 +129,16 @@ export class SagaOutboxRelay {
           client.on('end', () => resolve());
           signal.addEventListener('abort', () => resolve(), { once: true });
         });
-        client.on('notification', () => {
-          this.pending = true;
+        client.on('notification', ({ payload }) => {
+          const schema = SAGA_SCHEMAS.find((s) => s === payload);
+          if (schema) this.pending.add(schema);
           this.wake();
         });
         await client.connect();
         await client.query('LISTEN saga_outbox');
         failures = 0;
         // A notification may have been missed while we were not listening.
-        this.pending = true;
+        for (const schema of SAGA_SCHEMAS) this.pending.add(schema);
         this.wake();
         await closed;
       } catch (err) {

@@ -134,6 +134,33 @@ export class OrderService {
     return this.db.outboxEvent.count({ where: { publishedAt: null } });
   }
 
+  /**
+   * A page of choreographed orders, newest first, by the record's status and
+   * customer; `after` is the last row of the page before. No workflow lists
+   * them, so the order service does (GET /orders?coordination=choreography).
+   */
+  async listChoreographed(
+    filter: { status?: string; customerId?: string },
+    { limit, after }: { limit: number; after?: { createdAt: Date; id: string } },
+  ): Promise<{ orderId: string; status: Order['status']; customerId: string; createdAt: Date; updatedAt: Date }[]> {
+    return this.db.$queryRaw`
+      SELECT id AS "orderId", status::text AS status, customer_id AS "customerId", created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM orders.orders
+      WHERE coordination = 'choreography'
+        AND (${filter.status ?? null}::text IS NULL OR status::text = ${filter.status ?? null})
+        AND (${filter.customerId ?? null}::text IS NULL OR customer_id = ${filter.customerId ?? null})
+        AND (${after?.createdAt ?? null}::timestamp IS NULL OR (created_at, id) < (${after?.createdAt ?? null}::timestamp, ${after?.id ?? null}))
+      ORDER BY created_at DESC, id DESC
+      LIMIT ${limit}`;
+  }
+
+  /** Choreographed orders by the status of their record. */
+  async countChoreographed(): Promise<Record<string, number>> {
+    const rows = await this.db.$queryRaw<{ status: string; count: number }[]>`
+      SELECT status::text AS status, count(*)::int AS count FROM orders.orders WHERE coordination = 'choreography' GROUP BY status`;
+    return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+  }
+
   /** Every order, for the invariant auditor (npm run audit). */
   async allOrders(): Promise<(OrderView & { createdAt: Date; updatedAt: Date })[]> {
     const rows = await this.db.order.findMany({ include: { lines: { orderBy: { sku: 'asc' } } }, orderBy: { createdAt: 'asc' } });

@@ -171,6 +171,23 @@ describe('a choreographed checkout', () => {
   });
 });
 
+describe('an operator', () => {
+  it('lists and counts choreographed orders, which no workflow lists, from the order service', async () => {
+    const api = apiWith();
+    const { orderId } = await place(api);
+    await until(api, orderId, ended);
+    const list = await fetch(`${api.base}/orders?coordination=choreography&status=COMPLETED&limit=1`, { headers: asOperator });
+    expect(list.status).toBe(200);
+    const [first] = (await list.json()) as { orderId: string; workflowId: string | null; status: string }[];
+    expect(first).toMatchObject({ workflowId: null, status: 'COMPLETED' });
+    // A page at a time, newest first: the next page's link goes on from there.
+    expect(list.headers.get('link')).toMatch(/coordination=choreography/);
+    const counts = await (await fetch(`${api.base}/order-counts?coordination=choreography`, { headers: asOperator })).json();
+    expect(counts.COMPLETED).toBeGreaterThanOrEqual(1);
+    expect(counts.FAILED_NEEDS_MANUAL).toBeGreaterThanOrEqual(0);
+  });
+});
+
 describe('a choreographed checkout against its deadlines', () => {
   it('carrier never answers: retried until the shipping SLA runs out, then compensated', async () => {
     const api = apiWith({ shippingSlaSeconds: 3 });

@@ -1,6 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCheckoutActivities } from '../../activities/checkout-activities';
-import { cancelUpdate, checkout } from '../../workflows';
+import { cancelUpdate, checkout, resolveUpdate } from '../../workflows';
 import { finalState, runScenario } from '../support/run-scenario';
 import { ADDRESS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
@@ -98,6 +98,32 @@ describe('saga guarantees', () => {
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'VOID']);
     expect(await stack.services.shipping.shipmentFor(orderId)).toMatchObject({ status: 'CANCELLED' });
     expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0 });
+  });
+
+  it('a cancel sent while the saga rolls back is refused, and leaves no event in its history', async () => {
+    const orderId = uniqueId('ord');
+    const sku = uniqueId('SKU');
+    await stack.services.inventory.upsertProduct({ sku, name: 'Lamp', price: 2500, stock: SCENARIO_STOCK });
+    const handle = await stack.client.workflow.start(checkout, {
+      workflowId: `order-${orderId}`,
+      taskQueue: stack.taskQueue,
+      args: [
+        {
+          orderId,
+          customerId: 'cust_1',
+          items: [{ sku, quantity: 1 }],
+          payment: { token: 'tok_refund_fails' },
+          shippingAddress: { ...ADDRESS, country: 'XX' },
+        },
+      ],
+    });
+    // Rolled back as far as it can, waiting for an operator: the failure is known, the undos have run.
+    await untilStatus(handle, 'FAILED_NEEDS_MANUAL');
+    await expect(handle.executeUpdate(cancelUpdate)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/already being compensated/) } });
+    const { events } = await handle.fetchHistory();
+    expect(events!.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toEqual([]);
+    await handle.executeUpdate(resolveUpdate, { args: [{ action: 'mark-resolved', note: 'refunded by hand' }] });
+    await handle.result();
   });
 
   it('cancellation is refused once the order has shipped', async () => {
