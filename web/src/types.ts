@@ -11,7 +11,16 @@ export type Product = { sku: string; name: string; price: number; available: num
 export type Issue = { path: (string | number)[]; message: string };
 export type ApiError = { error: string; issues?: Issue[] };
 
-export type Placed = { orderId: string; secret: string; links: { page: string; self: string; temporalUi: string } };
+/** Who drives an order's saga: a Temporal workflow, or the services reacting to each other's events. */
+export type Coordination = 'orchestration' | 'choreography';
+
+/** Only an orchestrated order has a run in the Temporal UI to link to. */
+export type Placed = {
+  orderId: string;
+  coordination: Coordination;
+  secret: string;
+  links: { page: string; self: string; events: string; temporalUi?: string };
+};
 
 export type InFlightActivity = {
   activity: string;
