@@ -29,7 +29,13 @@ export type InFlightActivity = {
   nextAttemptAt: string | null;
 };
 
-export type Order = {
+/** One event of a choreographed order, as the order service received it. */
+export type TimelineEntry = { type: string; at: string; attempt: number; detail?: string };
+
+export type Order = OrderState & (Orchestrated | Choreographed);
+
+/** The saga's view of the order, in the same shape however it is coordinated. */
+type OrderState = {
   orderId: string;
   status: CheckoutStatus | string;
   total?: number | null;
@@ -50,7 +56,11 @@ export type Order = {
     shipment: { status: string; trackingNumber: string | null; carrier: string | null } | null;
     notifications: { eventId: string; channel: string; to: string; subject: string; body: string; sentAt: string }[];
   };
-  links: { self: string; temporalUi: string };
 };
+
+type Orchestrated = { coordination: 'orchestration'; links: { self: string; temporalUi: string } };
+
+/** No workflow holds its state: the API folds it from its events, which come along. */
+type Choreographed = { coordination: 'choreography'; timeline: TimelineEntry[]; links: { self: string } };
 
 export type OrderSummary = { orderId: string; status: string; customerId: string | null; startedAt: string; closedAt: string | null };
