@@ -338,6 +338,33 @@ it('an order page without its secret shows "not found", as for an order that doe
   await context.close();
 });
 
+it("an order page's skip link leaves it working: the page stays live and Cancel still works", async () => {
+  const placed = await placeByApi(order({ shippingAddress: { ...ADDRESS, postalCode: '00000' } }));
+  const { page, context, problems } = await newPage();
+  await page.goto(`${api.base}${placed.links.page}`);
+  const carrier = page.locator('[data-step="createShipment"][data-state="retrying"]');
+  await carrier.waitFor(LONG);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  // The skip link's #main has replaced #secret=… in the address.
+  expect(new URL(page.url()).hash).toBe('#main');
+  // The page draws the carrier's next attempt: it rendered again since.
+  const attempt = async () => Number(/attempt (\d+)/.exec((await carrier.textContent()) ?? '')?.[1]);
+  const before = await attempt();
+  for (let i = 0; (await attempt()) <= before; i++) {
+    if (i > 150) throw new Error('the page drew no further attempt of the carrier');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.getByRole('button', { name: 'Cancel order' }).click();
+  const answer = page.locator('.cancel p');
+  await answer.waitFor(LONG);
+  await expect(answer.textContent()).resolves.toMatch(/^Cancellation accepted/);
+  await page.locator('[data-status="COMPENSATED"]').waitFor(LONG);
+  await page.locator('[data-live="ended"]').waitFor(LONG);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
 it('checkout works with the keyboard alone', async () => {
   const { page, context, problems } = await newPage();
   await page.goto(`${api.base}/`);

@@ -18,7 +18,8 @@ type Live = 'connecting' | 'live' | 'reconnecting' | 'paused' | 'ended';
  * operator signed in at /ops may open any order with the operator token.
  */
 export function OrderPage({ orderId }: { orderId: string }) {
-  const credential = new URLSearchParams(location.hash.slice(1)).get('secret') ?? operatorSession.get();
+  // Read once, as the page opens: an in-page link (the skip link's #main) replaces the fragment, and must not take the secret with it.
+  const [credential] = useState(() => new URLSearchParams(location.hash.slice(1)).get('secret') ?? operatorSession.get());
   const [order, setOrder] = useState<Order | null>(null);
   const [missing, setMissing] = useState(credential === null);
   const [live, setLive] = useState<Live>('connecting');
