@@ -16,9 +16,10 @@ import { startTestStack, type TestStack } from '../support/test-stack';
 import { workflowsStarted } from '../support/workflows-started';
 
 // The web app in a real Chromium (Debian's package, over the DevTools
-// protocol), against the real API, worker, Temporal and database: orders
-// placed by clicking, the saga drawn live, the operator console, and axe-core
-// on every page. Screenshots of each page are saved (see test/support/browser.ts).
+// protocol), against the real API, worker, Temporal, database and the
+// choreographed checkout's consumers: orders placed by clicking, either way
+// coordinated, the saga drawn live, the operator console, and axe-core on
+// every page. Screenshots of each page are saved (see test/support/browser.ts).
 
 const OPERATOR_TOKEN = 'web-test-operator-token';
 let stack: TestStack;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   webRoot = path.join(mkdtempSync(path.join(tmpdir(), 'checkout-web-')), 'dist');
   const built = await buildWeb(webRoot);
   process.stderr.write(`[web] ${describeBuild(built)}\n`);
-  stack = await startTestStack({ messaging: true });
+  stack = await startTestStack({ messaging: true, choreography: {} });
   api = startApi();
   browser = await launchChromium();
 });
@@ -150,6 +151,7 @@ it('a happy order placed by clicking reaches COMPLETED on its page, with every s
   );
   await expect(page.locator('[data-tracking]').textContent()).resolves.toMatch(/^TRK/);
   await expect(page.locator('[data-payment]').textContent()).resolves.toBe('CAPTURED');
+  await expect(page.locator('[data-coordination]').getAttribute('data-coordination')).resolves.toBe('orchestration');
   await shots.take(page, 'order-completed');
   await expectAccessible(page);
   await recordDelays(page, orderIdOf(page));
@@ -203,6 +205,84 @@ it('Cancel during a slow carrier ends COMPENSATED with cancelled_by_customer; th
   await context.close();
 });
 
+describe('a choreographed order', () => {
+  /** From the storefront: a scenario, then the coordination (a scenario leaves it as chosen), then the button. */
+  async function placeChoreographed(page: Page, scenario: string): Promise<void> {
+    await page.goto(`${api.base}/`);
+    await page.locator('.stock').first().waitFor();
+    await page.getByLabel(/Try a scenario/).selectOption(scenario);
+    await page.getByLabel(/^Choreography/).check();
+    await page.getByRole('button', { name: /Place order/ }).click();
+    await page.waitForURL(/\/orders\/ord_\w+#secret=/);
+  }
+  const eventsOn = (page: Page) =>
+    page.locator('[data-event]').evaluateAll((rows) => rows.map((row) => ({ type: row.getAttribute('data-event'), text: row.textContent })));
+
+  it('placed by clicking, reaches COMPLETED on its page, with the timeline of its events and no Temporal UI link', async () => {
+    const { page, context, problems } = await newPage();
+    await placeChoreographed(page, 'happy');
+    await page.locator('[data-status="COMPLETED"]').waitFor(LONG);
+    await page.locator('[data-live="ended"]').waitFor(LONG);
+
+    await expect(page.locator('[data-coordination]').getAttribute('data-coordination')).resolves.toBe('choreography');
+    expect(await page.getByRole('link', { name: /Temporal UI/ }).count()).toBe(0);
+    const states = await page.locator('[data-step]').evaluateAll((els) => els.map((el) => el.getAttribute('data-state')));
+    expect(states).toEqual(Array(7).fill('completed'));
+    await expect(page.locator('[data-payment]').textContent()).resolves.toBe('CAPTURED');
+
+    // What happened, oldest first: each service's reaction to the one before.
+    const events = await eventsOn(page);
+    const forward = ['OrderPlaced', 'FraudChecked', 'InventoryReserved', 'PaymentAuthorized', 'ShipmentCreated', 'PaymentCaptured', 'InventoryCommitted'];
+    expect(events.map((e) => e.type).filter((type) => forward.includes(type!))).toEqual(forward);
+    expect(events.find((e) => e.type === 'ShipmentCreated')!.text).toMatch(/TRK\w+/);
+    const times = await page.locator('[data-event] time').evaluateAll((els) => els.map((el) => [el.getAttribute('datetime')!, el.textContent!]));
+    expect(times.map(([iso]) => Date.parse(iso))).toEqual(times.map(([iso]) => Date.parse(iso)).sort((a, b) => a - b));
+    for (const [, shown] of times) expect(shown).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/);
+    await shots.take(page, 'order-choreographed');
+    await expectAccessible(page);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('a declined card shows the compensation path, and the events that drove it', async () => {
+    const { page, context, problems } = await newPage();
+    await placeChoreographed(page, 'declined');
+    await page.locator('[data-status="COMPENSATED"]').waitFor(LONG);
+
+    await expect(page.locator('[data-reason]').textContent()).resolves.toBe('card_declined');
+    await expect(page.locator('[data-step="authorizePayment"]').getAttribute('data-state')).resolves.toBe('failed');
+    await expect(page.locator('[data-step="reserveInventory"]').getAttribute('data-state')).resolves.toBe('compensated');
+    await expect(page.locator('[data-undo="releaseInventory"]').getAttribute('data-state')).resolves.toBe('undone');
+    const events = await eventsOn(page);
+    expect(events.find((e) => e.type === 'StepFailed')?.text).toMatch(/authorizePayment: card_declined/);
+    // The undos run in reverse order of the steps, each one's event starting the next.
+    const undos = events.map((e) => e.type).filter((type) => ['ShipmentCancelled', 'PaymentReversed', 'InventoryReleased'].includes(type!));
+    expect(undos).toEqual(['ShipmentCancelled', 'PaymentReversed', 'InventoryReleased']);
+    await page.locator('[data-live="ended"]').waitFor(LONG);
+    await expectAccessible(page);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('Cancel while the carrier never answers ends COMPENSATED with cancelled_by_customer', async () => {
+    const { page, context, problems } = await newPage();
+    await placeChoreographed(page, 'never');
+    await page.locator('[data-status="CREATING_SHIPMENT"]').waitFor(LONG);
+    await expect(page.locator('[data-step="createShipment"]').getAttribute('data-state')).resolves.toBe('running');
+    await expect(page.locator('[data-timer="shippingSla"]').textContent()).resolves.toMatch(/\d+:\d\d left/);
+
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.locator('[data-status="COMPENSATED"]').waitFor(LONG);
+    await expect(page.locator('[data-reason]').textContent()).resolves.toBe('cancelled_by_customer');
+    await expect(page.locator('[data-step="createShipment"]').getAttribute('data-state')).resolves.not.toBe('completed');
+    await expect(page.locator('[data-undo="reversePayment"]').getAttribute('data-state')).resolves.toBe('undone');
+    expect((await eventsOn(page)).find((e) => e.type === 'StopRequested')?.text).toMatch(/cancelled_by_customer/);
+    await page.locator('[data-live="ended"]').waitFor(LONG);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+});
+
 it('an operator resolves a FAILED_NEEDS_MANUAL order from /ops; what they type is shown as text, never as HTML', async () => {
   const placed = await placeByApi(order({ payment: { token: 'tok_refund_fails' }, shippingAddress: { ...ADDRESS, country: 'XX' } }));
   for (let i = 0; (await statusOf(placed.orderId)) !== 'FAILED_NEEDS_MANUAL'; i++) {
@@ -254,6 +334,33 @@ it('an order page without its secret shows "not found", as for an order that doe
   }
   await shots.take(page, 'order-not-found');
   await expectAccessible(page);
+  expect(problems).toEqual([]);
+  await context.close();
+});
+
+it("an order page's skip link leaves it working: the page stays live and Cancel still works", async () => {
+  const placed = await placeByApi(order({ shippingAddress: { ...ADDRESS, postalCode: '00000' } }));
+  const { page, context, problems } = await newPage();
+  await page.goto(`${api.base}${placed.links.page}`);
+  const carrier = page.locator('[data-step="createShipment"][data-state="retrying"]');
+  await carrier.waitFor(LONG);
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Enter');
+  // The skip link's #main has replaced #secret=… in the address.
+  expect(new URL(page.url()).hash).toBe('#main');
+  // The page draws the carrier's next attempt: it rendered again since.
+  const attempt = async () => Number(/attempt (\d+)/.exec((await carrier.textContent()) ?? '')?.[1]);
+  const before = await attempt();
+  for (let i = 0; (await attempt()) <= before; i++) {
+    if (i > 150) throw new Error('the page drew no further attempt of the carrier');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await page.getByRole('button', { name: 'Cancel order' }).click();
+  const answer = page.locator('.cancel p');
+  await answer.waitFor(LONG);
+  await expect(answer.textContent()).resolves.toMatch(/^Cancellation accepted/);
+  await page.locator('[data-status="COMPENSATED"]').waitFor(LONG);
+  await page.locator('[data-live="ended"]').waitFor(LONG);
   expect(problems).toEqual([]);
   await context.close();
 });

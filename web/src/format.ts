@@ -14,6 +14,11 @@ export function countdown(ms: number): string {
 
 export const time = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleTimeString('en-GB') : '–');
 
+/** To the millisecond: a choreographed order's events are often a few ms apart, and how far apart is the point. */
+export const preciseTime = (iso: string) =>
+  // Naming one part drops the others' defaults: all four are named.
+  new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3 });
+
 /** `authorizePayment` → "Authorize payment". */
 export function label(name: string): string {
   const words = name.replace(/([A-Z])/g, ' $1').toLowerCase();

@@ -1,9 +1,9 @@
 import { EventSource } from 'eventsource';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, bearer, operatorSession } from './api';
-import { countdown, label, money, time } from './format';
+import { countdown, label, money, preciseTime, time } from './format';
 import { Layout } from './layout';
-import { UNDO_OF, type InFlightActivity, type Order, type StepState, type TimerState, type UndoState } from './types';
+import { UNDO_OF, type InFlightActivity, type Order, type StepState, type TimelineEntry, type TimerState, type UndoState } from './types';
 
 const FINAL = ['COMPLETED', 'COMPENSATED', 'FAILED', 'RESOLVED_MANUALLY'];
 /** After the stream was refused (the API answered an error), the page tries again this much later. */
@@ -18,7 +18,8 @@ type Live = 'connecting' | 'live' | 'reconnecting' | 'paused' | 'ended';
  * operator signed in at /ops may open any order with the operator token.
  */
 export function OrderPage({ orderId }: { orderId: string }) {
-  const credential = new URLSearchParams(location.hash.slice(1)).get('secret') ?? operatorSession.get();
+  // Read once, as the page opens: an in-page link (the skip link's #main) replaces the fragment, and must not take the secret with it.
+  const [credential] = useState(() => new URLSearchParams(location.hash.slice(1)).get('secret') ?? operatorSession.get());
   const [order, setOrder] = useState<Order | null>(null);
   const [missing, setMissing] = useState(credential === null);
   const [live, setLive] = useState<Live>('connecting');
@@ -121,11 +122,7 @@ function OrderView({ order, credential }: { order: Order; credential: string }) 
             {order.saga.stuck ? 'An operator must rescue it.' : 'It should recover by itself.'}
           </p>
         )}
-        <p>
-          <a href={order.links.temporalUi} target="_blank" rel="noopener noreferrer">
-            Open this run in the Temporal UI
-          </a>
-        </p>
+        <CoordinatedBy order={order} />
         <CancelButton orderId={order.orderId} credential={credential} final={final} />
       </section>
 
@@ -158,6 +155,8 @@ function OrderView({ order, credential }: { order: Order; credential: string }) 
         </section>
       </div>
 
+      {order.coordination === 'choreography' && <EventTimeline events={order.timeline} />}
+
       <ServicesView order={order} />
 
       {order.resolutions && (
@@ -173,6 +172,60 @@ function OrderView({ order, credential }: { order: Order; credential: string }) 
         </section>
       )}
     </>
+  );
+}
+
+/** Who drives the saga, and where to see what it did: the run's history in the Temporal UI, or the order's own events. */
+function CoordinatedBy({ order }: { order: Order }) {
+  if (order.coordination === 'choreography') {
+    return (
+      <p data-coordination="choreography">
+        Choreographed: no workflow drives this order; its services react to each other's events. Its steps, undos and deadlines are folded from those
+        events, listed below.
+      </p>
+    );
+  }
+  return (
+    <p data-coordination="orchestration">
+      Orchestrated by a Temporal workflow.{' '}
+      <a href={order.links.temporalUi} target="_blank" rel="noopener noreferrer">
+        Open this run in the Temporal UI
+      </a>
+    </p>
+  );
+}
+
+/** "Everything that happened to order X": what choreography has no workflow history to show, so the order service keeps it. */
+function EventTimeline({ events }: { events: TimelineEntry[] }) {
+  return (
+    <section aria-labelledby="events-heading">
+      <h2 id="events-heading">What happened: the order's events</h2>
+      <table class="events">
+        <caption class="muted">Oldest first. The attempt is the delivery on which the step that published the event succeeded.</caption>
+        <thead>
+          <tr>
+            <th scope="col">At</th>
+            <th scope="col">Event</th>
+            <th scope="col">Attempt</th>
+            <th scope="col">Detail</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event, i) => (
+            <tr key={i} data-event={event.type}>
+              <td>
+                <time dateTime={event.at}>{preciseTime(event.at)}</time>
+              </td>
+              <td>
+                <code>{event.type}</code>
+              </td>
+              <td>{event.attempt}</td>
+              <td>{event.detail}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 

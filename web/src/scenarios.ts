@@ -1,7 +1,9 @@
 // The README's scenarios as the page offers them: test cards, address presets,
 // and presets that set both (and the customer, and the cart). Nothing in the
 // saga knows of them: like a payment provider's sandbox, the outcome follows
-// from the token, the stock and the address.
+// from the token, the stock and the address. So each runs under either
+// coordination, which is chosen beside them, not by them.
+import type { Coordination } from './types';
 
 export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
 
@@ -22,6 +24,11 @@ export const ADDRESSES = [
   { id: 'never', label: 'Carrier never answers (postal code 00000)', address: { ...LONDON, postalCode: '00000' } },
   { id: 'slow', label: 'Slow carrier: fails 3 times, then ships (postal code 00001)', address: { ...LONDON, postalCode: '00001' } },
 ] as const;
+
+export const COORDINATIONS: readonly { id: Coordination; label: string }[] = [
+  { id: 'orchestration', label: 'Orchestration (the default): a Temporal workflow calls each service in turn, and runs the undos' },
+  { id: 'choreography', label: "Choreography: the services react to each other's events; no one is in charge" },
+];
 
 export type AddressPreset = (typeof ADDRESSES)[number]['id'];
 
@@ -62,11 +69,18 @@ export const SCENARIOS: Scenario[] = [
     address: 'slow',
     note: 'The hold is renewed when PAYMENT_HOLD_SECONDS is short, e.g. 5.',
   },
-  { id: 'refund-refused', label: 'Refund refused (waits for an operator at /ops)', customerId: 'cust_1', card: 'tok_refund_fails', address: 'rejected' },
+  {
+    id: 'refund-refused',
+    label: 'Refund refused (waits for an operator at /ops)',
+    customerId: 'cust_1',
+    card: 'tok_refund_fails',
+    address: 'rejected',
+    note: "/ops lists orchestrated orders only (it reads Temporal's visibility): resolve a choreographed one with POST /orders/<id>/resolve and the operator token.",
+  },
 ];
 
 /** The README's two scenarios that start outside the page. */
 export const ELSEWHERE = [
   'Flaky carrier: start with CARRIER_FAILURE_RATE=0.3 npm start, then place any order.',
-  'Cancelled run: open an order in the Temporal UI (its page links to it) and cancel the run there.',
+  'Cancelled run (orchestration only): open an order in the Temporal UI (its page links to it) and cancel the run there.',
 ];

@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, api } from './api';
 import { money } from './format';
 import { Field, FieldErrors, Layout } from './layout';
-import { ADDRESSES, CARDS, ELSEWHERE, SCENARIOS, type Address } from './scenarios';
-import type { Issue, Placed, Product } from './types';
+import { ADDRESSES, CARDS, COORDINATIONS, ELSEWHERE, SCENARIOS, type Address } from './scenarios';
+import type { Coordination, Issue, Placed, Product } from './types';
 
 /** Stock changes as others order: the catalog is read again this often while the page is open. */
 const CATALOG_REFRESH_MS = 3000;
@@ -18,6 +18,8 @@ export function Storefront() {
   const [catalogError, setCatalogError] = useState<string | null>(null);
   const [cart, setCart] = useState<Cart>({ 'KB-001': 1 });
   const [form, setForm] = useState<Form>(INITIAL);
+  // Apart from the form, which a scenario replaces: a scenario runs under whichever coordination is chosen.
+  const [coordination, setCoordination] = useState<Coordination>('orchestration');
   const [issues, setIssues] = useState<Issue[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [placing, setPlacing] = useState(false);
@@ -63,6 +65,11 @@ export function Storefront() {
     });
   };
 
+  const chooseCoordination = (value: Coordination) => {
+    changed();
+    setCoordination(value);
+  };
+
   const applyScenario = (id: string) => {
     const scenario = SCENARIOS.find((s) => s.id === id);
     if (!scenario) return;
@@ -97,6 +104,7 @@ export function Storefront() {
       items: lines.map(([sku, quantity]) => ({ sku, quantity })),
       payment: { token: form.card },
       shippingAddress: { name: form.name, line1: form.line1, city: form.city, postalCode: form.postalCode, country: form.country },
+      coordination,
     };
     try {
       const { data } = await api<Placed>('/orders', { method: 'POST', body, headers: { 'Idempotency-Key': idempotencyKey.current } });
@@ -115,7 +123,7 @@ export function Storefront() {
   /** The messages about `path` itself (the cart as a whole, say), not about anything in it. */
   const issuesExactly = (...path: (string | number)[]) => issues.filter((i) => under(i, path) && i.path.length === path.length).map((i) => i.message);
   // Whatever names no field of the form (an unknown field at the top, say) is shown with the error.
-  const unplaced = issues.filter((i) => !['customerId', 'items', 'payment', 'shippingAddress'].includes(String(i.path[0]))).map((i) => i.message);
+  const unplaced = issues.filter((i) => !['customerId', 'items', 'payment', 'shippingAddress', 'coordination'].includes(String(i.path[0]))).map((i) => i.message);
 
   return (
     <Layout title="Store">
@@ -233,6 +241,8 @@ export function Storefront() {
           <FieldErrors id="address-errors" errors={issuesExactly('shippingAddress')} />
         </fieldset>
 
+        <CoordinationChoice value={coordination} onChoose={chooseCoordination} errors={issuesAt('coordination')} />
+
         {error && (
           <div class="error" role="alert">
             <p>
@@ -255,7 +265,6 @@ export function Storefront() {
   );
 }
 
-/** An Idempotency-Key: random, from crypto.getRandomValues, which unlike randomUUID also works outside a secure context. */
 /** A labelled list of presets (scenarios, addresses) that fills in the form when one is chosen. */
 function PresetSelect(props: { id: string; placeholder: string; presets: readonly { id: string; label: string }[]; onChoose: (id: string) => void }) {
   return (
@@ -270,6 +279,30 @@ function PresetSelect(props: { id: string; placeholder: string; presets: readonl
   );
 }
 
+/** Who drives the saga: the same order, the same services, either way; only how they are told what to do differs. */
+function CoordinationChoice(props: { value: Coordination; onChoose: (value: Coordination) => void; errors: string[] }) {
+  return (
+    <fieldset aria-describedby="coordination-errors">
+      <legend>Coordination of the saga</legend>
+      {COORDINATIONS.map((c) => (
+        <div key={c.id} class="field inline">
+          <input
+            type="radio"
+            id={`coordination-${c.id}`}
+            name="coordination"
+            value={c.id}
+            checked={props.value === c.id}
+            onChange={() => props.onChoose(c.id)}
+          />
+          <label for={`coordination-${c.id}`}>{c.label}</label>
+        </div>
+      ))}
+      <FieldErrors id="coordination-errors" errors={props.errors} />
+    </fieldset>
+  );
+}
+
+/** An Idempotency-Key: random, from crypto.getRandomValues, which unlike randomUUID also works outside a secure context. */
 function newKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;

@@ -11,7 +11,16 @@ export type Product = { sku: string; name: string; price: number; available: num
 export type Issue = { path: (string | number)[]; message: string };
 export type ApiError = { error: string; issues?: Issue[] };
 
-export type Placed = { orderId: string; secret: string; links: { page: string; self: string; temporalUi: string } };
+/** Who drives an order's saga: a Temporal workflow, or the services reacting to each other's events. */
+export type Coordination = 'orchestration' | 'choreography';
+
+/** Only an orchestrated order has a run in the Temporal UI to link to. */
+export type Placed = {
+  orderId: string;
+  coordination: Coordination;
+  secret: string;
+  links: { page: string; self: string; events: string; temporalUi?: string };
+};
 
 export type InFlightActivity = {
   activity: string;
@@ -20,7 +29,13 @@ export type InFlightActivity = {
   nextAttemptAt: string | null;
 };
 
-export type Order = {
+/** One event of a choreographed order, as the order service received it. */
+export type TimelineEntry = { type: string; at: string; attempt: number; detail?: string };
+
+export type Order = OrderState & (Orchestrated | Choreographed);
+
+/** The saga's view of the order, in the same shape however it is coordinated. */
+type OrderState = {
   orderId: string;
   status: CheckoutStatus | string;
   total?: number | null;
@@ -41,7 +56,11 @@ export type Order = {
     shipment: { status: string; trackingNumber: string | null; carrier: string | null } | null;
     notifications: { eventId: string; channel: string; to: string; subject: string; body: string; sentAt: string }[];
   };
-  links: { self: string; temporalUi: string };
 };
+
+type Orchestrated = { coordination: 'orchestration'; links: { self: string; temporalUi: string } };
+
+/** No workflow holds its state: the API folds it from its events, which come along. */
+type Choreographed = { coordination: 'choreography'; timeline: TimelineEntry[]; links: { self: string } };
 
 export type OrderSummary = { orderId: string; status: string; customerId: string | null; startedAt: string; closedAt: string | null };
