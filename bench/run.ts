@@ -1,7 +1,7 @@
 // `npm run bench`: the checkout benchmark defined in bench/README.md, on a
 // fresh stack (its own Temporal dev server and database).
 //
-//   npm run bench                          in-process, Temporal 5-step (plain and tuned), full checkout via the API; C = 1, 10, 50
+//   npm run bench                          in-process, Temporal 5-step (plain and tuned), full checkout via the API, orchestrated and choreographed; C = 1, 10, 50
 //   npm run bench -- --peers               the same, plus DBOS Transact and Restate on the 5-step workload
 //   npm run bench -- --levers              also measures each Temporal lever on the 5-step workload
 //   npm run bench -- --seconds 5 --warmup 2 --levels 10,50
@@ -38,6 +38,7 @@ import {
 } from './stack';
 import { measureMemory, type MemoryResult } from './memory';
 import { inProcessTarget, temporalTarget, type Target, type TemporalOptions, type WorkerTuning } from './targets';
+import { choreographyTarget } from './choreography';
 import { Client } from 'pg';
 import { WORKFLOW_INTERCEPTOR_MODULES, workflowInterceptorModules } from '../worker';
 
@@ -70,7 +71,7 @@ function parseArgs(argv: string[]): Args {
     seconds: 20,
     warmup: 5,
     levels: [1, 10, 50],
-    systems: ['inprocess', 'temporal', 'temporal-tuned', 'temporal-floor', 'api'],
+    systems: ['inprocess', 'temporal', 'temporal-tuned', 'temporal-floor', 'api', 'choreography'],
     peers: false,
     levers: false,
     leverLevels: [50],
@@ -355,7 +356,9 @@ async function main(): Promise<void> {
       ...overrides,
       deployed: overrides.mode === 'api' ? await deployed() : undefined,
     });
-  const systems: { name: string; variant?: string; make: () => Promise<Target> }[] = [
+  // A system `perTurn` is started afresh for each of its turns and stopped after it, rather than kept up: what it runs
+  // in the background (a relay's polls of the database, consumers, a nats-server) would otherwise weigh on the others' rows.
+  const systems: { name: string; variant?: string; make: () => Promise<Target>; perTurn?: boolean }[] = [
     { name: 'in-process', make: () => inProcessTarget({ dbUrl, pool: args.pool, prefix: prefix() }) },
   ];
   for (const system of args.systems) {
@@ -382,6 +385,14 @@ async function main(): Promise<void> {
         variant: system === 'temporal' ? mainVariant.name : `as deployed, API and worker separate, pool ${mainVariant.pool}`,
         make: mainTemporal({ localActivities: mainVariant.localActivities, eager: mainVariant.eager, mode: system === 'temporal' ? '5step' : 'api' }),
       });
+    } else if (system === 'choreography') {
+      systems.push({
+        name: 'choreographed full checkout (POST /orders)',
+        // The same API and POST as the `api` row; the services react to each other's events, no workflow.
+        variant: `API separate, reactions in the bench process, nats-server, pool ${mainVariant.pool}`,
+        make: async () => choreographyTarget({ server: await serverFor(mainVariant.dev), dbUrl, pool: mainVariant.pool, dataDir }),
+        perTurn: true,
+      });
     } else if (system === 'dbos') {
       systems.push({ name: 'DBOS Transact 5-step', make: () => dbosTarget({ dbUrl, sysDbUrl: urlFor(`${dbName}_dbos`), pool: args.pool, prefix: prefix() }) });
     } else if (system === 'restate') {
@@ -407,6 +418,10 @@ async function main(): Promise<void> {
           continue;
         }
         await measureOne(s.name, s.variant, concurrency, t);
+        if (s.perTurn) {
+          live.delete(s.name);
+          await t.stop().catch((err) => log(`stopping: ${err}`));
+        }
       }
     }
   } finally {
@@ -574,7 +589,7 @@ async function outcomeCounts(url: string): Promise<Record<string, number>> {
   }
 }
 
-const CPU_COLS = ['node (driver+worker)', 'temporal dev server', 'api (node)', 'restate-server', 'postgres (our backends)'];
+const CPU_COLS = ['node (driver+worker)', 'temporal dev server', 'api (node)', 'restate-server', 'nats-server', 'postgres (our backends)'];
 
 function line({ system, variant, level: l, vsInProcess }: Row): string {
   return `${system}${variant ? ` [${variant}]` : ''} C=${l.concurrency}: ${l.perSecond}/s p50 ${l.latencyMs.p50} p99 ${l.latencyMs.p99} ms, vs in-process ${vsInProcess ?? '-'}, errors ${l.errors}${l.eagerlyStarted ? `, eagerly started ${l.eagerlyStarted}` : ''}${l.firstError ? ` (${l.firstError})` : ''}, ${JSON.stringify(l.statuses)}`;
@@ -590,9 +605,9 @@ function table(rows: Row[]): string {
     'p99 ms',
     'vs in-process',
     'start call p50/p99 ms',
-    'CPU cores: node / temporal / api / restate / pg ours (pg all)',
+    'CPU cores: node / temporal / api / restate / nats / pg ours (pg all)',
     'CPU ms/saga (all listed)',
-    'RSS MiB: node / temporal / api',
+    'RSS MiB: node / temporal / api / nats',
     'machine busy',
     'errors',
   ];
@@ -612,7 +627,7 @@ function table(rows: Row[]): string {
         l.postLatencyMs ? `${l.postLatencyMs.p50} / ${l.postLatencyMs.p99}` : '-',
         cores,
         Math.round(perSaga * 10) / 10,
-        ['node (driver+worker)', 'temporal dev server', 'api (node)'].map((k) => l.rssMiB?.[k] ?? '-').join(' / '),
+        ['node (driver+worker)', 'temporal dev server', 'api (node)', 'nats-server'].map((k) => l.rssMiB?.[k] ?? '-').join(' / '),
         `${Math.round(l.cpu.machineBusy * 100)}%`,
         l.errors,
       ].join(' | ')} |`,

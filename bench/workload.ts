@@ -9,8 +9,11 @@ export const BENCH_STOCK = 1_000_000_000;
 export const BENCH_PRICE = 1000;
 export const BENCH_CUSTOMER = 'cust_bench';
 
-/** A full checkout's POST /orders: one keyboard, the test card that succeeds, an address the carrier takes as given. */
-export function postOrderRequest(address: { postalCode: string; country: string }): RequestInit {
+/**
+ * A full checkout's POST /orders: one keyboard, the test card that succeeds, an address the carrier takes as given.
+ * Without `coordination` the body is the orchestrated checkout's as the API always had it (absent means orchestration).
+ */
+export function postOrderRequest(address: { postalCode: string; country: string }, coordination?: 'choreography'): RequestInit {
   return {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -19,6 +22,7 @@ export function postOrderRequest(address: { postalCode: string; country: string 
       items: [{ sku: 'KB-001', quantity: 1 }],
       payment: { token: 'tok_visa' },
       shippingAddress: { name: 'Bench Customer', line1: '1 Load St', city: 'London', ...address },
+      ...(coordination && { coordination }),
     }),
   };
 }
