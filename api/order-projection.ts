@@ -54,7 +54,12 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
     if (event.type === 'ShipmentCreated') trackingNumber = event.trackingNumber;
     if (event.type === 'StepFailed') {
       failure ??= event.failure;
-      Object.assign(step(event.failure.step), { status: 'failed', attempts: event.attempt });
+      const failed = event.failure.step;
+      Object.assign(step(failed), { status: 'failed', attempts: event.attempt });
+      // Its outcome may be unknown (a timeout after the provider acted): its undo runs anyway, as the workflow's does.
+      if (failed in UNDO_OF && !undos.has(failed as keyof typeof UNDO_OF)) {
+        undos.set(failed as keyof typeof UNDO_OF, { step: failed, undo: UNDO_OF[failed as keyof typeof UNDO_OF], status: 'registered' });
+      }
     }
     if (event.type === 'ShipmentCancelled' || event.type === 'PaymentReversed' || event.type === 'InventoryReleased') {
       failure ??= event.failure;

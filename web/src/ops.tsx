@@ -75,10 +75,15 @@ function Console({ token, onRefused }: { token: string; onRefused: () => void })
     let stopped = false;
     const load = async () => {
       try {
-        const [{ data: c }, { data: waiting }] = await Promise.all([
-          api<Record<string, number>>('/order-counts', { headers: bearer(token) }),
-          api<OrderSummary[]>(`/orders?status=FAILED_NEEDS_MANUAL&limit=${PAGE_SIZE}`, { headers: bearer(token) }),
+        // Orchestrated orders are counted and listed by Temporal, choreographed ones by the order service: both, side by side.
+        const both = (query: string) => [query, `${query}${query.includes('?') ? '&' : '?'}coordination=choreography`];
+        const [counted, listed] = await Promise.all([
+          Promise.all(both('/order-counts').map((path) => api<Record<string, number>>(path, { headers: bearer(token) }))),
+          Promise.all(both(`/orders?status=FAILED_NEEDS_MANUAL&limit=${PAGE_SIZE}`).map((path) => api<OrderSummary[]>(path, { headers: bearer(token) }))),
         ]);
+        const c: Record<string, number> = {};
+        for (const { data } of counted) for (const [status, n] of Object.entries(data)) c[status] = (c[status] ?? 0) + n;
+        const waiting = listed.flatMap(({ data }) => data);
         // Each waiting order's failed compensations and reasons come from the saga itself.
         const orders = await Promise.all(waiting.map(async (o) => (await api<Order>(`/orders/${o.orderId}`, { headers: bearer(token) })).data));
         if (stopped) return;
@@ -199,11 +204,12 @@ function Case({ order, token, onDone }: { order: Order; token: string; onDone: (
 /** Orders by status, a page at a time, following the API's Link headers. */
 function OrderList({ token }: { token: string }) {
   const [status, setStatus] = useState('');
+  const [coordination, setCoordination] = useState('orchestration');
   const [pages, setPages] = useState<string[]>([]);
   const [rows, setRows] = useState<OrderSummary[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const first = `/orders?${new URLSearchParams({ ...(status && { status }), limit: String(PAGE_SIZE) })}`;
+  const first = `/orders?${new URLSearchParams({ coordination, ...(status && { status }), limit: String(PAGE_SIZE) })}`;
   const current = pages.at(-1) ?? first;
 
   useEffect(() => {
@@ -224,6 +230,20 @@ function OrderList({ token }: { token: string }) {
   return (
     <section aria-labelledby="list-heading">
       <h2 id="list-heading">Orders</h2>
+      <div class="field inline">
+        <label for="coordination-filter">Coordination</label>
+        <select
+          id="coordination-filter"
+          value={coordination}
+          onChange={(e) => {
+            setCoordination((e.target as HTMLSelectElement).value);
+            setPages([]);
+          }}
+        >
+          <option value="orchestration">Orchestrated (from Temporal)</option>
+          <option value="choreography">Choreographed (from the order service; PENDING while the saga runs)</option>
+        </select>
+      </div>
       <div class="field inline">
         <label for="status-filter">Status</label>
         <select
