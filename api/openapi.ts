@@ -262,7 +262,10 @@ const orderExamples: Examples = {
       failure: { step: 'authorizePayment', reason: 'card_declined', message: 'Card declined (card_declined)' },
       trackingNumber: null,
       timers: [{ name: 'orderTtl', endsAt: '2026-01-01T12:15:00.000Z', status: 'stopped' }],
-      compensations: [{ step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' }],
+      compensations: [
+        { step: 'reserveInventory', undo: 'releaseInventory', status: 'undone' },
+        { step: 'authorizePayment', undo: 'reversePayment', status: 'undone' },
+      ],
       coordination: 'choreography',
       saga: { queryable: true },
       activities: [],
