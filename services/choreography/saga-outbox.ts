@@ -76,26 +76,34 @@ export class SagaOutboxRelay {
     );
   }
 
-  /** The outboxes with a row due and not yet published, in one statement. */
-  private async dueSchemas(): Promise<SagaSchema[]> {
-    const rows = await this.db.$queryRaw<{ schema: SagaSchema }[]>(
+  /**
+   * Each outbox's earliest unpublished row, in one statement: the outboxes due
+   * now, and when the next timer comes due.
+   */
+  private async scan(): Promise<{ due: SagaSchema[]; nextAt: number | null }> {
+    const rows = await this.db.$queryRaw<{ schema: SagaSchema; at: Date | null }[]>(
       Prisma.sql([
-        SAGA_SCHEMAS.map(
-          (schema) => `SELECT '${schema}' AS schema WHERE EXISTS (SELECT 1 FROM "${schema}".saga_outbox WHERE published_at IS NULL AND deliver_at <= now())`,
-        ).join(' UNION ALL '),
+        SAGA_SCHEMAS.map((schema) => `SELECT '${schema}' AS schema, min(deliver_at) AS at FROM "${schema}".saga_outbox WHERE published_at IS NULL`).join(
+          ' UNION ALL ',
+        ),
       ]),
     );
-    return rows.map((r) => r.schema);
+    const now = Date.now();
+    const due = rows.filter((r) => r.at && r.at.getTime() <= now).map((r) => r.schema);
+    const later = rows.map((r) => r.at?.getTime() ?? Number.POSITIVE_INFINITY).filter((at) => at > now);
+    return { due, nextAt: later.length > 0 ? Math.min(...later) : null };
   }
 
   /** Relays until the signal aborts. */
   async run(signal: AbortSignal, log: Log): Promise<void> {
     const listener = this.listen(signal, log);
+    const pollMs = this.opts.pollMs ?? 1000;
     let failures = 0;
     while (!signal.aborted) {
       // Only the outboxes that said they have rows: a hop of the saga costs one relay transaction, not five.
       const schemas = [...this.pending];
       this.pending.clear();
+      let nextAt: number | null = null;
       try {
         let published = 0;
         for (const schema of schemas) {
@@ -104,14 +112,21 @@ export class SagaOutboxRelay {
           if (n === (this.opts.batchSize ?? 100)) this.pending.add(schema);
           published += n;
         }
-        failures = 0;
         if (published > 0 || this.pending.size > 0) continue;
+        // Timers that came due, rows whose notification was lost, and when the next timer is due.
+        const scanned = await this.scan();
+        for (const schema of scanned.due) this.pending.add(schema);
+        if (this.pending.size > 0) continue;
+        nextAt = scanned.nextAt;
+        failures = 0;
       } catch (err) {
         log(`saga outbox relay: could not publish (${errorText(err)}); the events stay in the outboxes`);
         for (const schema of schemas) this.pending.add(schema);
         await sleep(backoffMs(failures++), signal);
         continue;
       }
+      // Until a notification, the next timer, or the poll (one cheap statement a second when idle).
+      const waitMs = Math.max(0, Math.min(pollMs, (nextAt ?? Number.POSITIVE_INFINITY) - Date.now()));
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer);
@@ -119,16 +134,7 @@ export class SagaOutboxRelay {
           this.wake = () => undefined;
           resolve();
         };
-        // The poll finds timers that came due, and rows whose notification was lost: one cheap
-        // statement a second when idle, so a worker with no choreographed order barely notices it.
-        const timer = setTimeout(() => {
-          this.dueSchemas()
-            .then((due) => {
-              for (const schema of due) this.pending.add(schema);
-            })
-            .catch(() => SAGA_SCHEMAS.forEach((schema) => this.pending.add(schema)))
-            .finally(done);
-        }, this.opts.pollMs ?? 1000);
+        const timer = setTimeout(done, waitMs);
         this.wake = done;
         signal.addEventListener('abort', done, { once: true });
       });

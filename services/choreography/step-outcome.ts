@@ -5,7 +5,7 @@ import { backoffMs } from '../../lib/backoff';
 import { errorText } from '../../lib/nats-connection';
 import { BusinessError } from '../errors';
 import type { Decision } from './reaction';
-import { eventId, type NewSagaEvent, type SagaEvent, type SagaFailure, type SagaStep } from './saga-events';
+import { eventId, type NewSagaEvent, type SagaEvent, type SagaEventOf, type SagaFailure, type SagaStep } from './saga-events';
 
 /** Deliveries a forward step gets for a transient failure, as the orchestrated saga's maximumAttempts. */
 export const FORWARD_ATTEMPTS = 8;
@@ -61,13 +61,26 @@ export async function forwardStep(
   }
 }
 
-/** Runs an undo: it must eventually succeed, so anything but a refusal for good is retried without limit. */
-export async function undoStep(work: () => Promise<void>, step: SagaStep): Promise<SagaFailure | null> {
+/**
+ * Runs an undo and passes the chain on: the next undo event carries the
+ * failure and the round on, with this undo's refusal added if the provider
+ * refused for good. It must eventually succeed, so anything but a refusal is
+ * retried without limit (by redelivery).
+ */
+export async function undoStep(
+  cause: SagaEventOf<'ShipmentCancelled' | 'PaymentReversed' | 'UndoRetryRequested'>,
+  step: SagaStep,
+  next: 'PaymentReversed' | 'InventoryReleased',
+  attempt: number,
+  work: () => Promise<unknown>,
+): Promise<Decision> {
+  let refusal: SagaFailure | null = null;
   try {
     await work();
-    return null;
   } catch (err) {
-    if (err instanceof BusinessError) return { step, reason: err.code, message: err.message };
-    throw err;
+    if (!(err instanceof BusinessError)) throw err;
+    refusal = { step, reason: err.code, message: err.message };
   }
+  const { orderId, failure, round, refused } = cause;
+  return { publish: [{ type: next, eventId: eventId(orderId, next, round), attempt, failure, round, refused: refusal ? [...refused, refusal] : refused }] };
 }

@@ -33,26 +33,11 @@ export function inventoryReactions(inventory: InventoryService) {
       name: 'inventory-release',
       schema: 'inventory',
       on: 'PaymentReversed',
-      handle: async (reversed, attempt) => {
-        // Safe before any reservation: it leaves a tombstone that fences off a late reserve.
-        const refused = await undoStep(
-          () => inventory.release(reversed.orderId, key(reversed.orderId, 'releaseInventory')).then(() => undefined),
-          'reserveInventory',
-        );
-        const { failure, round } = reversed;
-        return {
-          publish: [
-            {
-              type: 'InventoryReleased',
-              eventId: eventId(reversed.orderId, 'InventoryReleased', round),
-              attempt,
-              failure,
-              round,
-              refused: refused ? [...reversed.refused, refused] : reversed.refused,
-            },
-          ],
-        };
-      },
+      // Safe before any reservation: it leaves a tombstone that fences off a late reserve.
+      handle: (reversed, attempt) =>
+        undoStep(reversed, 'reserveInventory', 'InventoryReleased', attempt, () =>
+          inventory.release(reversed.orderId, key(reversed.orderId, 'releaseInventory')),
+        ),
     }),
   ];
 }

@@ -83,26 +83,11 @@ export function paymentReactions(payments: PaymentService) {
         name: on === 'ShipmentCancelled' ? 'payment-reverse' : 'payment-reverse-again',
         schema: 'payments',
         on,
-        handle: async (cancelled, attempt) => {
-          // Voids a hold or refunds a capture; before any authorization it leaves a tombstone that fences off a late one.
-          const refused = await undoStep(
-            () => payments.reverse(cancelled.orderId, key(cancelled.orderId, 'reversePayment')).then(() => undefined),
-            'authorizePayment',
-          );
-          const { failure, round } = cancelled;
-          return {
-            publish: [
-              {
-                type: 'PaymentReversed',
-                eventId: eventId(cancelled.orderId, 'PaymentReversed', round),
-                attempt,
-                failure,
-                round,
-                refused: refused ? [...cancelled.refused, refused] : cancelled.refused,
-              },
-            ],
-          };
-        },
+        // Voids a hold or refunds a capture; before any authorization it leaves a tombstone that fences off a late one.
+        handle: (cancelled, attempt) =>
+          undoStep(cancelled, 'authorizePayment', 'PaymentReversed', attempt, () =>
+            payments.reverse(cancelled.orderId, key(cancelled.orderId, 'reversePayment')),
+          ),
       }),
     ),
   ];

@@ -4,7 +4,7 @@
 // it shipped?" is its own data: once shipped, an order only goes forward.
 import { reaction } from '../choreography/reaction';
 import { eventId, type NewSagaEvent, type SagaEvent, type SagaFailure } from '../choreography/saga-events';
-import { forwardStep, undoStep } from '../choreography/step-outcome';
+import { forwardStep } from '../choreography/step-outcome';
 import type { ShippingService } from './shipping-service';
 
 const STOP_MESSAGES = {
@@ -49,7 +49,7 @@ export function shippingReactions(shipping: ShippingService) {
       on: 'StepFailed',
       handle: async (failed, attempt) => {
         // The first undo, safe for a shipment that never existed: its fence refuses a late create.
-        await undoStep(() => shipping.cancelShipment(failed.orderId, key(failed.orderId, 'cancelShipment')).then(() => undefined), 'createShipment');
+        await shipping.cancelShipment(failed.orderId, key(failed.orderId, 'cancelShipment'));
         return { publish: [cancelled(failed, attempt, failed.failure)] };
       },
     }),

@@ -80,16 +80,7 @@ describe('saga guarantees', () => {
   });
 
   it('cancellation: twice has the effect of once; the in-flight shipment step is compensated', async () => {
-    const orderId = uniqueId('ord');
-    const sku = uniqueId('SKU');
-    await stack.services.inventory.upsertProduct({ sku, name: 'Lamp', price: 2500, stock: SCENARIO_STOCK });
-    const handle = await stack.client.workflow.start(checkout, {
-      workflowId: `order-${orderId}`,
-      taskQueue: stack.taskQueue,
-      args: [
-        { orderId, customerId: 'cust_1', items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: { ...ADDRESS, postalCode: '00000' } },
-      ],
-    });
+    const { orderId, sku, handle } = await startLampOrder('tok_visa', { postalCode: '00000' });
     await untilStatus(handle, 'CREATING_SHIPMENT');
     await Promise.all([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
     const state = await finalState(handle);
@@ -101,22 +92,7 @@ describe('saga guarantees', () => {
   });
 
   it('a cancel sent while the saga rolls back is refused, and leaves no event in its history', async () => {
-    const orderId = uniqueId('ord');
-    const sku = uniqueId('SKU');
-    await stack.services.inventory.upsertProduct({ sku, name: 'Lamp', price: 2500, stock: SCENARIO_STOCK });
-    const handle = await stack.client.workflow.start(checkout, {
-      workflowId: `order-${orderId}`,
-      taskQueue: stack.taskQueue,
-      args: [
-        {
-          orderId,
-          customerId: 'cust_1',
-          items: [{ sku, quantity: 1 }],
-          payment: { token: 'tok_refund_fails' },
-          shippingAddress: { ...ADDRESS, country: 'XX' },
-        },
-      ],
-    });
+    const { handle } = await startLampOrder('tok_refund_fails', { country: 'XX' });
     // Rolled back as far as it can, waiting for an operator: the failure is known, the undos have run.
     await untilStatus(handle, 'FAILED_NEEDS_MANUAL');
     await expect(handle.executeUpdate(cancelUpdate)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/already being compensated/) } });
@@ -171,5 +147,18 @@ describe('saga guarantees', () => {
     expect(await stack.services.payments.paymentFor(orderId)).toMatchObject({ status: 'AUTHORIZED' });
   });
 });
+
+/** A saga for one lamp of a SKU of its own, paid with `token`, shipped to ADDRESS changed by `address`. */
+async function startLampOrder(token: string, address: Partial<typeof ADDRESS>) {
+  const orderId = uniqueId('ord');
+  const sku = uniqueId('SKU');
+  await stack.services.inventory.upsertProduct({ sku, name: 'Lamp', price: 2500, stock: SCENARIO_STOCK });
+  const handle = await stack.client.workflow.start(checkout, {
+    workflowId: `order-${orderId}`,
+    taskQueue: stack.taskQueue,
+    args: [{ orderId, customerId: 'cust_1', items: [{ sku, quantity: 1 }], payment: { token }, shippingAddress: { ...ADDRESS, ...address } }],
+  });
+  return { orderId, sku, handle };
+}
 
 itLeavesTheStoresConsistent(() => stack.services);
