@@ -100,11 +100,13 @@ export function createApp(deps: ApiDeps): express.Express {
       const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
       return { payment, ledger, inventory, shipment, notifications };
     };
-    if ((await services.orders.coordinationOf(orderId)) === 'choreography') {
-      const [state, view] = await Promise.all([choreographies.read(orderId), servicesView()]);
+    // Read side by side: the coordination costs the orchestrated order no round trip of its own.
+    const [coordination, view] = await Promise.all([services.orders.coordinationOf(orderId), servicesView()]);
+    if (coordination === 'choreography') {
+      const state = await choreographies.read(orderId);
       if (!state) return null;
       const saga = { queryable: true } as const;
-      return { ...state, coordination: 'choreography' as const, saga, activities: [], services: view, links: { self: `/orders/${orderId}` } };
+      return { ...state, coordination, saga, activities: [], services: view, links: { self: `/orders/${orderId}` } };
     }
     const state = await checkouts.read(orderId);
     if (!state) return null;
@@ -113,10 +115,12 @@ export function createApp(deps: ApiDeps): express.Express {
     return {
       ...order,
       coordination: 'orchestration' as const,
-      services: await servicesView(),
+      services: view,
       links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
     };
   };
+  /** Who takes an order's cancel and resolve: the workflow's client, or the choreography's. */
+  const sagaOf = async (orderId: string) => ((await services.orders.coordinationOf(orderId)) === 'choreography' ? choreographies : checkouts);
   const watchers = new OrderWatchers({
     read: orderView,
     isFinal: (order, watchedForMs) =>
@@ -242,8 +246,7 @@ export function createApp(deps: ApiDeps): express.Express {
 
   app.post('/orders/:orderId/cancel', ownerOrOperator, async (req, res) => {
     const orderId = readOrderId(req);
-    const choreographed = (await services.orders.coordinationOf(orderId)) === 'choreography';
-    const state = updated(orderId, await (choreographed ? choreographies.cancel(orderId) : checkouts.cancel(orderId)));
+    const state = updated(orderId, await (await sagaOf(orderId)).cancel(orderId));
     res.status(202).json(state);
   });
 
@@ -252,8 +255,7 @@ export function createApp(deps: ApiDeps): express.Express {
     const orderId = readOrderId(req);
     const resolution = resolveRequestSchema.safeParse(req.body);
     if (!resolution.success) throw HttpError.invalid(resolution.error);
-    const choreographed = (await services.orders.coordinationOf(orderId)) === 'choreography';
-    res.json(updated(orderId, await (choreographed ? choreographies.resolve(orderId, resolution.data) : checkouts.resolve(orderId, resolution.data))));
+    res.json(updated(orderId, await (await sagaOf(orderId)).resolve(orderId, resolution.data)));
   });
 
   app.use(notFound);
