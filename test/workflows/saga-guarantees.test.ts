@@ -82,7 +82,13 @@ describe('saga guarantees', () => {
   it('cancellation: twice has the effect of once; the in-flight shipment step is compensated', async () => {
     const { orderId, sku, handle } = await startLampOrder('tok_visa', { postalCode: '00000' });
     await untilStatus(handle, 'CREATING_SHIPMENT');
-    await Promise.all([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
+    // Both are accepted when they reach the same workflow task; otherwise the second finds the
+    // rollback begun and is refused (the API answers that refusal as a repeat of the first).
+    const answers = await Promise.allSettled([handle.executeUpdate(cancelUpdate), handle.executeUpdate(cancelUpdate)]);
+    expect(answers.some((a) => a.status === 'fulfilled')).toBe(true);
+    for (const a of answers) {
+      if (a.status === 'rejected') expect(a.reason).toMatchObject({ cause: { message: expect.stringMatching(/already being compensated/) } });
+    }
     const state = await finalState(handle);
 
     expect(state).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled_by_customer' } });
