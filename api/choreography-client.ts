@@ -99,6 +99,7 @@ export class ChoreographyClient {
     const state = await this.read(orderId);
     if (!state) return 'not_found';
     if (state.status !== 'FAILED_NEEDS_MANUAL' || !state.failure) return { rejected: `Order ${orderId} is ${state.status}, not waiting for an operator` };
+    await this.services.orders.recordResolution(orderId, resolution);
     if (resolution.action === 'retry') {
       await this.services.orders.retryUndos(orderId);
     } else {

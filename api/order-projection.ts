@@ -44,6 +44,7 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
   let refused: SagaFailure[] = [];
   let trackingNumber: string | null = null;
   let stopped = false;
+  const resolutions: NonNullable<CheckoutState['resolutions']> = [];
 
   for (const event of timeline) {
     const done = STEPS.find((s) => STEP_DONE_BY[s] === event.type);
@@ -52,6 +53,7 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
       if (done in UNDO_OF) undos.set(done as keyof typeof UNDO_OF, { step: done, undo: UNDO_OF[done as keyof typeof UNDO_OF], status: 'registered' });
     }
     if (event.type === 'ShipmentCreated') trackingNumber = event.trackingNumber;
+    if (event.type === 'OperatorResolved') resolutions.push({ action: event.action, note: event.note, at: event.occurredAt });
     if (event.type === 'StepFailed') {
       failure ??= event.failure;
       const failed = event.failure.step;
@@ -99,6 +101,7 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
     trackingNumber,
     timers: timersOf(timeline, failure, closed),
     compensations: [...undos.values()],
+    ...(resolutions.length > 0 && { resolutions }),
     timeline: timeline.map(entry),
   };
 }
@@ -131,6 +134,8 @@ function entry(event: SagaEvent): TimelineEntry {
         ? event.reason
         : event.type === 'ShipmentCreated'
           ? (event.trackingNumber ?? undefined)
-          : undefined;
+          : event.type === 'OperatorResolved'
+            ? `${event.action}: ${event.note}`
+            : undefined;
   return { type: event.type, at: event.occurredAt, attempt: event.attempt, ...(detail && { detail }) };
 }

@@ -155,7 +155,7 @@ const timelineEntry = z.object({
   type: z.string().meta({ description: 'The event, e.g. `InventoryReserved`, `StepFailed`, `PaymentReversed`' }),
   at: isoDateTime,
   attempt: count.min(1).meta({ description: 'The delivery on which the step that published it succeeded' }),
-  detail: z.string().optional().meta({ description: 'The failure (`step: reason`), the stop reason or the tracking number' }),
+  detail: z.string().optional().meta({ description: "The failure (`step: reason`), the stop reason, the tracking number or the operator's `action: note`" }),
 });
 
 export const orderSchema = z

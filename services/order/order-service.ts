@@ -223,11 +223,35 @@ export class OrderService {
     return true;
   }
 
-  /** Writes an event of the order service's own to its outbox, with the facts OrderPlaced carried. */
+  /**
+   * Records an operator's decision and note in a choreographed order's
+   * timeline before it is carried out, as the workflow keeps its resolutions.
+   * The order service writes the event to its timeline at once, so that the
+   * answer to the operator shows it, and publishes it; its own copy, when it
+   * comes back from the stream, is a duplicate the inbox skips.
+   */
+  async recordResolution(orderId: string, resolution: { action: 'retry' | 'mark-resolved'; note: string }): Promise<void> {
+    const round = (await this.timeline(orderId)).filter((e) => e.type === 'OperatorResolved').length + 1;
+    const event = await this.complete(orderId, { type: 'OperatorResolved', eventId: eventId(orderId, 'OperatorResolved', round), attempt: 1, ...resolution });
+    await this.db.$transaction(async (tx) => {
+      await writeToOutbox(tx, 'orders', [event]);
+      await tx.$executeRaw`
+        INSERT INTO orders.saga_events (event_id, order_id, type, payload, occurred_at)
+        VALUES (${event.eventId}, ${orderId}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${new Date(event.occurredAt)})
+        ON CONFLICT (event_id) DO NOTHING`;
+    });
+  }
+
+  /** Writes an event of the order service's own to its outbox. */
   private async publish(orderId: string, event: NewSagaEvent): Promise<void> {
+    await writeToOutbox(this.db, 'orders', [await this.complete(orderId, event)]);
+  }
+
+  /** The event with its envelope, and the facts OrderPlaced carried. */
+  private async complete(orderId: string, event: NewSagaEvent): Promise<SagaEvent> {
     const [placed] = await this.db.$queryRaw<{ payload: SagaEvent }[]>`SELECT payload FROM orders.saga_outbox WHERE id = ${eventId(orderId, 'OrderPlaced')}`;
     if (!placed) throw new BusinessError('not_choreographed', `Order ${orderId} has no choreographed saga`);
-    await writeToOutbox(this.db, 'orders', [completeEvent(orderId, placed.payload.order, event)]);
+    return completeEvent(orderId, placed.payload.order, event);
   }
 
   /** Prices the order from the catalog. */

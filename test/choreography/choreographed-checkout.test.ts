@@ -167,7 +167,13 @@ describe('a choreographed checkout', () => {
     await until(api, orderId, (o) => (o.timeline as { type: string }[]).filter((e) => e.type === 'InventoryReleased').length === 2);
     expect((await read(api, orderId)).status).toBe('FAILED_NEEDS_MANUAL');
     expect((await resolve('mark-resolved')).status).toBe(200);
-    expect((await read(api, orderId)).status).toBe('RESOLVED_MANUALLY');
+    const resolved = await read(api, orderId);
+    expect(resolved.status).toBe('RESOLVED_MANUALLY');
+    // The operator's decisions and notes stay in the order's record, as the workflow keeps them.
+    expect(resolved.resolutions).toEqual([
+      { action: 'retry', note: 'ticket 42', at: expect.any(String) },
+      { action: 'mark-resolved', note: 'ticket 42', at: expect.any(String) },
+    ]);
   });
 });
 
@@ -211,6 +217,41 @@ describe('a choreographed checkout against its deadlines', () => {
     expect(order.status).toBe('COMPLETED');
     expect((order.services as { ledger: { kind: string }[] }).ledger.map((e) => e.kind)).toContain('RENEW');
   });
+});
+
+describe('a choreographed checkout with a flaky carrier', () => {
+  // README's "Flaky carrier" row: the shipping service fails half of its calls
+  // transiently (CARRIER_FAILURE_RATE), and redelivery retries them with backoff.
+  let flaky: TestStack;
+  let api: TestApi;
+  beforeAll(async () => {
+    flaky = await startTestStack({ worker: false, choreography: {}, carrierFailureRate: 0.5 });
+    api = startTestApi(flaky, { choreographies: new ChoreographyClient(flaky.services, { ...DEFAULT_DEADLINES, shippingSlaSeconds: 30 }) });
+  });
+  afterAll(async () => {
+    api?.close();
+    await flaky?.stop();
+  });
+
+  it('is retried with backoff: each order ships once or is compensated at its SLA', async () => {
+    // Twelve orders: the chance that none of them meets a failure is 0.5^12.
+    const placed = await Promise.all(Array.from({ length: 12 }, () => place(api)));
+    const orders = await Promise.all(placed.map(({ orderId }) => until(api, orderId, ended, 60_000)));
+
+    for (const order of orders) {
+      const services = order.services as { ledger: { kind: string }[]; shipment: { status: string } | null };
+      if (order.status === 'COMPLETED') {
+        expect(services.ledger.map((e) => e.kind)).toEqual(['AUTHORIZE', 'CAPTURE']);
+        expect(services.shipment).toMatchObject({ status: 'CREATED' });
+      } else {
+        expect(order).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'shipping_timeout' } });
+        expect(services.ledger.map((e) => e.kind)).toEqual(['AUTHORIZE', 'VOID']);
+      }
+    }
+    expect(orders.some((o) => stepOf(o, 'createShipment').attempts > 1)).toBe(true);
+  }, 90_000);
+
+  itLeavesTheStoresConsistent(() => flaky.services);
 });
 
 itLeavesTheStoresConsistent(() => stack.services);

@@ -90,4 +90,22 @@ describe('the projection of a choreographed order', () => {
     expect(state.failedCompensations).toEqual(refused);
     expect(state.steps.find((s) => s.name === 'authorizePayment')!.status).toBe('compensation_failed');
   });
+
+  it("keeps an operator's decisions and notes, in order, as the workflow's resolutions", () => {
+    const failure = { step: 'createShipment', reason: 'address_rejected', message: 'no' };
+    const retry = event('OperatorResolved', { action: 'retry', note: 'provider says try again' });
+    const resolved = event('OperatorResolved', { action: 'mark-resolved', note: 'refunded by hand' });
+    const state = projectCheckout(view('RESOLVED_MANUALLY', { step: 'createShipment', reason: 'address_rejected' }), [
+      event('OrderPlaced'),
+      event('StepFailed', { failure }),
+      retry,
+      resolved,
+    ]);
+    expect(state.resolutions).toEqual([
+      { action: 'retry', note: 'provider says try again', at: retry.occurredAt },
+      { action: 'mark-resolved', note: 'refunded by hand', at: resolved.occurredAt },
+    ]);
+    expect(state.timeline.at(-1)).toMatchObject({ type: 'OperatorResolved', detail: 'mark-resolved: refunded by hand' });
+    expect(projectCheckout(view('PENDING'), [event('OrderPlaced')])).not.toHaveProperty('resolutions');
+  });
 });
