@@ -46,9 +46,11 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   );
   if (r.faults.failed.length > 0) out(`  Faults not injected: ${r.faults.failed.length}${list(r.faults.failed, (f) => `${f.what}: ${f.error}`)}`);
   out(`  Restarts by the supervisor: ${r.faults.workerProcesses > 1 ? 'workers' : 'worker'} ${r.faults.workerRestarts}, API ${r.faults.apiRestartsTotal}`);
-  out(`  Activity retries: ${r.activityRetries}; client request retries: ${r.requestRetries}`);
+  out(`  Step retries (attempts beyond the first): ${r.activityRetries}; client request retries: ${r.requestRetries}`);
   const slow = r.slowestOrder;
-  out(`  Slowest order: ${slow ? `${slow.seconds} s, ${slow.orderId} (${slow.kind}), from its start to its end in Temporal` : 'none ended'}`);
+  out(
+    `  Slowest order: ${slow ? `${slow.seconds} s, ${slow.orderId} (${slow.kind}), from its start to its end (its Temporal history, or its timeline of events)` : 'none ended'}`,
+  );
   out(`  Last units: ${r.lastUnitsCompleted} of the concurrent orders for GPU-01 completed`);
   const counts = Object.entries(r.clientFailureCounts).map(([kind, n]) => `${kind} ${n}`);
   out(

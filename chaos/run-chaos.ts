@@ -72,6 +72,7 @@ export type ChaosReport = {
     /** Faults that could not be injected (a restart that failed). */
     failed: { what: string; error: string }[];
   };
+  /** Attempts beyond the first, over every step of every ended order, whichever saga ran it. */
   activityRetries: number;
   requestRetries: number;
   /** Placed orders not seen ending in time, with what their last poll saw (a status, or the failed GET's answer). */
@@ -359,6 +360,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           'a notification for every ended order',
         ).catch((err) => log(String(err)));
         const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 }, temporal);
+        // A choreographed order's saga lasts from its first event to its last, as its timeline shows.
+        for (const order of ended.filter((o) => o.coordination === 'choreography')) {
+          const timeline = await services.orders.timeline(order.orderId);
+          if (timeline.length > 1) order.seconds = (Date.parse(timeline.at(-1)!.occurredAt) - Date.parse(timeline[0]!.occurredAt)) / 1000;
+        }
         const endings: Record<string, number> = {};
         const endingsBy: ChaosReport['endingsBy'] = { orchestration: {}, choreography: {} };
         const unexpected: ChaosReport['unexpected'] = [];
