@@ -69,7 +69,7 @@ async function send(p: Probe): Promise<void> {
   if (res.status >= 500) throw new Error(`5xx: ${where}`);
   if (p.expect === 'invalid' && (res.status < 400 || res.status >= 500)) throw new Error(`accepted invalid input: ${where}`);
   if (res.status >= 400) {
-    if (!/^application\/json/.test(res.headers.get('content-type') ?? '')) throw new Error(`error without JSON: ${where}`);
+    if (!(res.headers.get('content-type') ?? '').startsWith('application/json')) throw new Error(`error without JSON: ${where}`);
     const body = JSON.parse(text);
     if (typeof body.error !== 'string') throw new Error(`error body without {error}: ${where}`);
     if (/\bat .+\.(ts|js):\d+|node_modules|\n\s+at /.test(text)) throw new Error(`stack trace in response: ${where}`);
