@@ -100,16 +100,18 @@ export function createApp(deps: ApiDeps): express.Express {
       const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
       return { payment, ledger, inventory, shipment, notifications };
     };
-    // Read side by side: the coordination costs the orchestrated order no round trip of its own.
-    const [coordination, view] = await Promise.all([services.orders.coordinationOf(orderId), servicesView()]);
-    if (coordination === 'choreography') {
+    // The services' views are read after the saga's state, never beside it: a service acts before the saga
+    // records that it did, so a saga read as COMPLETED comes with the stores that completed it. Read side by
+    // side, a COMPLETED saga was once answered with its reservation still HELD.
+    if ((await services.orders.coordinationOf(orderId)) === 'choreography') {
       const state = await choreographies.read(orderId);
       if (!state) return null;
       const saga = { queryable: true } as const;
-      return { ...state, coordination, saga, activities: [], services: view, links: { self: `/orders/${orderId}` } };
+      return { ...state, coordination: 'choreography' as const, saga, activities: [], services: await servicesView(), links: { self: `/orders/${orderId}` } };
     }
     const state = await checkouts.read(orderId);
     if (!state) return null;
+    const view = await servicesView();
     // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
     const { runId, ...order } = state;
     return {

@@ -19,17 +19,17 @@ export function orderReactions(orders: OrderService, log: (message: string) => v
         try {
           switch (event.type) {
             case 'InventoryCommitted':
-              await orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:completeOrder`);
+              await orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:completeOrder`, event);
               return {};
             case 'InventoryReleased': {
               const { failure, refused } = event;
               if (refused.length > 0) {
                 // An undo was refused for good: an operator decides (POST /orders/:id/resolve).
-                await orders.holdForOperator(orderId, { failedStep: failure.step, reason: failure.reason });
+                await orders.holdForOperator(orderId, { failedStep: failure.step, reason: failure.reason }, event);
                 return {};
               }
               const status = UNEXPECTED_REASONS.has(failure.reason) ? 'FAILED' : 'COMPENSATED';
-              await orders.close(orderId, { status, failedStep: failure.step, reason: failure.reason }, `${orderId}:closeOrder`);
+              await orders.close(orderId, { status, failedStep: failure.step, reason: failure.reason }, `${orderId}:closeOrder`, event);
               return {};
             }
             case 'OrderTtlExpired': {

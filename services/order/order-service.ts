@@ -1,5 +1,5 @@
 import type { Db } from '../../lib/db';
-import type { Order, OrderLine } from '../../generated/prisma/client';
+import { Prisma, type Order, type OrderLine } from '../../generated/prisma/client';
 import { BusinessError, keyReused } from '../errors';
 import type { InventoryService, LineItem, PricedLine } from '../inventory/inventory-service';
 import { eventId, nextStep, type NewSagaEvent, type OrderFacts, type SagaEvent, type SagaStep, type StopReason } from '../choreography/saga-events';
@@ -76,9 +76,11 @@ export class OrderService {
   /**
    * Records how the order ended, and the fact that it did (for the outbox) in
    * the same statement. The first outcome wins: closing again with the same
-   * outcome is a no-op, so the call can be retried freely.
+   * outcome is a no-op, so the call can be retried freely. A choreographed
+   * order passes the event that closes it (`cause`): it enters the order's
+   * timeline in the same statement, so no read sees the order closed without it.
    */
-  async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string): Promise<OrderView | null> {
+  async close(orderId: string, outcome: OrderOutcome, idempotencyKey: string, cause?: SagaEvent): Promise<OrderView | null> {
     const failure =
       outcome.status === 'COMPLETED' ? { failedStep: null, failureReason: null } : { failedStep: outcome.failedStep, failureReason: outcome.reason };
     const order = await this.find(orderId);
@@ -96,7 +98,7 @@ export class OrderService {
               failed_step = ${failure.failedStep}, failure_reason = ${failure.failureReason}, updated_at = now()
           WHERE id = ${orderId} AND status IN ('PENDING', 'FAILED_NEEDS_MANUAL')
           RETURNING id
-        )
+        ), ${timelineInsert(cause)}
         INSERT INTO orders.outbox (id, order_id, type, payload)
         SELECT ${fact.eventId}, closed.id, ${fact.type}, ${JSON.stringify(fact)}::jsonb FROM closed`;
       if (written === 1) return toView({ ...order, ...failure, status: outcome.status });
@@ -116,11 +118,15 @@ export class OrderService {
    * stays open: no fact is published until the saga closes it. Idempotent by
    * its condition: only a PENDING order moves, so no key is needed.
    */
-  async holdForOperator(orderId: string, failure: { failedStep: string; reason: string }): Promise<OrderView | null> {
+  async holdForOperator(orderId: string, failure: { failedStep: string; reason: string }, cause?: SagaEvent): Promise<OrderView | null> {
     await this.db.$executeRaw`
-      UPDATE orders.orders
-      SET status = 'FAILED_NEEDS_MANUAL', failed_step = ${failure.failedStep}, failure_reason = ${failure.reason}, updated_at = now()
-      WHERE id = ${orderId} AND status = 'PENDING'`;
+      WITH closed AS (
+        UPDATE orders.orders
+        SET status = 'FAILED_NEEDS_MANUAL', failed_step = ${failure.failedStep}, failure_reason = ${failure.reason}, updated_at = now()
+        WHERE id = ${orderId} AND status = 'PENDING'
+        RETURNING id
+      ), ${timelineInsert(cause)}
+      SELECT count(*) FROM closed`;
     return this.orderFor(orderId);
   }
 
@@ -329,4 +335,18 @@ function toView(o: OrderRow): OrderView {
     items: o.lines.map(({ sku, quantity, unitPrice }) => ({ sku, quantity, unitPrice })),
     failure: o.failedStep && o.failureReason ? { step: o.failedStep, reason: o.failureReason } : null,
   };
+}
+
+/**
+ * A CTE for close() and holdForOperator(): adds the event that moved the order
+ * to its timeline when the statement moved it (the `closed` CTE returned a row),
+ * as the reactor would have just after. Its later insert is then a no-op.
+ */
+function timelineInsert(cause: SagaEvent | undefined): Prisma.Sql {
+  if (!cause) return Prisma.sql`timeline AS (SELECT 1)`;
+  return Prisma.sql`timeline AS (
+    INSERT INTO orders.saga_events (event_id, order_id, type, payload, occurred_at)
+    SELECT ${cause.eventId}, closed.id, ${cause.type}, ${JSON.stringify(cause)}::jsonb, ${new Date(cause.occurredAt)} FROM closed
+    ON CONFLICT DO NOTHING
+  )`;
 }

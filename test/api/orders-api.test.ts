@@ -269,7 +269,14 @@ describe('manual resolution', () => {
     ).json();
     await waitForStatus(orderId, 'FAILED_NEEDS_MANUAL');
 
-    const listed = await (await fetch(`${base}/orders?status=FAILED_NEEDS_MANUAL`, { headers: asOperator })).json();
+    // The list comes from Temporal's visibility store, which is eventually consistent: on the production
+    // topology the status upsert reaches it a moment after the saga's own state.
+    const listOperatorQueue = async () => (await fetch(`${base}/orders?status=FAILED_NEEDS_MANUAL`, { headers: asOperator })).json();
+    let listed = await listOperatorQueue();
+    for (let i = 0; i < 50 && !listed.some((o: { orderId: string }) => o.orderId === orderId); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      listed = await listOperatorQueue();
+    }
     expect(listed).toEqual(expect.arrayContaining([expect.objectContaining({ orderId, status: 'FAILED_NEEDS_MANUAL', customerId: 'cust_api' })]));
 
     expect((await postJson(`/orders/${orderId}/resolve`, { action: 'undo-everything', note: 'x' }, asOperator)).status).toBe(400);

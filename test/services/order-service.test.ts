@@ -1,3 +1,5 @@
+import { eventId } from '../../services/choreography/saga-events';
+import { completeEvent } from '../../services/choreography/saga-outbox';
 import { uniqueId, useServiceDb } from '../support/service-db';
 
 const ctx = useServiceDb();
@@ -35,6 +37,28 @@ describe('OrderService', () => {
       failure: { step: 'chargePayment', reason: 'card_declined' },
     });
     await expect(ctx.services.orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:complete`)).rejects.toMatchObject({ code: 'order_closed' });
+  });
+
+  it('a choreographed order closes with the event that closed it already in its timeline', async () => {
+    const orderId = uniqueId('ord');
+    const order = {
+      orderId,
+      customerId: 'c',
+      items: [{ sku: 'KB-001', quantity: 1 }],
+      paymentToken: 'tok_visa',
+      shippingAddress: { name: 'Ada', line1: '1 St', city: 'London', postalCode: 'N1', country: 'GB' },
+      deadlines: { orderTtlSeconds: 900, shippingSlaSeconds: 300, paymentHoldSeconds: 600 },
+    };
+    await ctx.services.orders.place(order, `${orderId}:place`);
+    const facts = { ...order, total: 12900, currency: 'USD' };
+    const committed = completeEvent(orderId, facts, { type: 'InventoryCommitted', eventId: eventId(orderId, 'InventoryCommitted'), attempt: 1 });
+
+    await ctx.services.orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:completeOrder`, committed);
+    // Closed and recorded in one statement: no read sees one without the other.
+    expect((await ctx.services.orders.timeline(orderId)).map((e) => e.eventId)).toEqual([committed.eventId]);
+    // Its redelivery closes nothing more, and adds nothing to the timeline.
+    await ctx.services.orders.close(orderId, { status: 'COMPLETED' }, `${orderId}:completeOrder`, committed);
+    expect(await ctx.services.orders.timeline(orderId)).toHaveLength(1);
   });
 
   it('closing an order that was never created is a no-op', async () => {
