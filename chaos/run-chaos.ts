@@ -360,10 +360,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           'a notification for every ended order',
         ).catch((err) => log(String(err)));
         const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 }, temporal);
-        // A choreographed order's saga lasts from its first event to its last, as its timeline shows.
+        // A choreographed order's saga lasts from its first event to the one that closed it, as its timeline
+        // shows (its TTL timer still fires, into the timeline, after it closed).
         for (const order of ended.filter((o) => o.coordination === 'choreography')) {
           const timeline = await services.orders.timeline(order.orderId);
-          if (timeline.length > 1) order.seconds = (Date.parse(timeline.at(-1)!.occurredAt) - Date.parse(timeline[0]!.occurredAt)) / 1000;
+          const closing = [...timeline].reverse().find((e) => e.type === 'InventoryCommitted' || e.type === 'InventoryReleased');
+          if (closing) order.seconds = (Date.parse(closing.occurredAt) - Date.parse(timeline[0]!.occurredAt)) / 1000;
         }
         const endings: Record<string, number> = {};
         const endingsBy: ChaosReport['endingsBy'] = { orchestration: {}, choreography: {} };
