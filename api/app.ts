@@ -100,9 +100,8 @@ export function createApp(deps: ApiDeps): express.Express {
       const ledger = entries.map(({ kind, amount, currency, createdAt }) => ({ kind, amount, currency, at: createdAt }));
       return { payment, ledger, inventory, shipment, notifications };
     };
-    // The services' views are read after the saga's state, never beside it: a service acts before the saga
-    // records that it did, so a saga read as COMPLETED comes with the stores that completed it. Read side by
-    // side, a COMPLETED saga was once answered with its reservation still HELD.
+    // The services' views are read after the saga's state, not beside it: a service acts before the saga
+    // records that it did, so a saga read as COMPLETED comes with the stores that completed it.
     if ((await services.orders.coordinationOf(orderId)) === 'choreography') {
       const state = await choreographies.read(orderId);
       if (!state) return null;
@@ -111,13 +110,12 @@ export function createApp(deps: ApiDeps): express.Express {
     }
     const state = await checkouts.read(orderId);
     if (!state) return null;
-    const view = await servicesView();
     // `saga.queryable` says whether the rest came from the saga itself (see SagaReading).
     const { runId, ...order } = state;
     return {
       ...order,
       coordination: 'orchestration' as const,
-      services: view,
+      services: await servicesView(),
       links: { self: `/orders/${orderId}`, temporalUi: uiLink(workflowIdFor(orderId), runId) },
     };
   };

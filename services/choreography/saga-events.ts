@@ -70,7 +70,7 @@ export const sagaEventSchema = z.discriminatedUnion('type', [
   z.object({ ...envelope, type: z.literal('InventoryReleased'), ...compensation }),
   // An operator asked for the refused undos again (POST /orders/:id/resolve).
   z.object({ ...envelope, type: z.literal('UndoRetryRequested'), ...compensation }),
-  // What an operator decided for an order waiting for one, and why: kept in its timeline.
+  // What an operator decided for an order waiting for one, and why: kept in its timeline, never published.
   z.object({ ...envelope, type: z.literal('OperatorResolved'), action: z.enum(['retry', 'mark-resolved']), note: z.string().max(1000) }),
   // Durable timers: published by their owner's relay when they are due.
   z.object({ ...envelope, type: z.literal('OrderTtlExpired') }),

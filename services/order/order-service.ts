@@ -232,20 +232,15 @@ export class OrderService {
   /**
    * Records an operator's decision and note in a choreographed order's
    * timeline before it is carried out, as the workflow keeps its resolutions.
-   * The order service writes the event to its timeline at once, so that the
-   * answer to the operator shows it, and publishes it; its own copy, when it
-   * comes back from the stream, is a duplicate the inbox skips.
+   * No service reacts to it, so it goes to the timeline only, not to the stream.
    */
   async recordResolution(orderId: string, resolution: { action: 'retry' | 'mark-resolved'; note: string }): Promise<void> {
     const round = (await this.timeline(orderId)).filter((e) => e.type === 'OperatorResolved').length + 1;
     const event = await this.complete(orderId, { type: 'OperatorResolved', eventId: eventId(orderId, 'OperatorResolved', round), attempt: 1, ...resolution });
-    await this.db.$transaction(async (tx) => {
-      await writeToOutbox(tx, 'orders', [event]);
-      await tx.$executeRaw`
-        INSERT INTO orders.saga_events (event_id, order_id, type, payload, occurred_at)
-        VALUES (${event.eventId}, ${orderId}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${new Date(event.occurredAt)})
-        ON CONFLICT (event_id) DO NOTHING`;
-    });
+    await this.db.$executeRaw`
+      INSERT INTO orders.saga_events (event_id, order_id, type, payload, occurred_at)
+      VALUES (${event.eventId}, ${orderId}, ${event.type}, ${JSON.stringify(event)}::jsonb, ${new Date(event.occurredAt)})
+      ON CONFLICT (event_id) DO NOTHING`;
   }
 
   /** Writes an event of the order service's own to its outbox. */
