@@ -11,6 +11,7 @@ export type Invariant =
   | 'compensated_order_net_charge'
   | 'compensated_order_held_stock'
   | 'compensated_order_active_shipment'
+  | 'shipped_then_stopped'
   | 'stock_not_conserved'
   | 'ledger_disagrees'
   | 'notification_count'
@@ -111,6 +112,12 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
         report('compensated_order_held_stock', subject, `reservation is ${reservation.status}`);
       }
       if (shipment?.status === 'CREATED') report('compensated_order_active_shipment', subject, 'shipment is still CREATED');
+      // Once the shipment exists the saga only goes forward: a stop (TTL or cancel) may end an order
+      // only before that. A tracking number is the carrier's word that the shipment was made.
+      const { step, reason } = order.failure ?? {};
+      if (reason && STOPS.has(reason) && (shipment?.trackingNumber || (step && AFTER_SHIPMENT.has(step)))) {
+        report('shipped_then_stopped', subject, `stopped (${reason}) at ${step}, after shipment ${shipment?.trackingNumber ?? '(none recorded)'} was created`);
+      }
     }
   }
 
@@ -130,6 +137,11 @@ export function findViolations(stores: StoreSnapshot, opts: AuditOptions): Viola
   }
   return violations;
 }
+
+/** The reasons a saga is stopped from outside its steps: the order's TTL, and the customer's cancel. */
+const STOPS = new Set(['timed_out', 'cancelled_by_customer']);
+/** The steps a saga reaches only once its shipment exists. */
+const AFTER_SHIPMENT = new Set(['capturePayment', 'completeOrder']);
 
 /**
  * A record that holds nothing: the tombstone an undo leaves for a step that

@@ -53,7 +53,7 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   // workflow task is answered as its handler is registered, so the order of
   // these lines is written into the history.
   setHandler(statusQuery, () => progress.snapshot());
-  const forwardSteps = new ForwardSteps(progress);
+  const forwardSteps = new ForwardSteps(progress, versions.stopAtStepBoundary);
   const operator = new ManualResolution(progress);
   forwardSteps.startOrderTtl(deadlines.orderTtlSeconds);
   // The deadlines are also reported by the status query, which is all these
@@ -123,12 +123,17 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       progress.stopTimer('orderTtl');
       progress.trackingNumber = shipment.trackingNumber;
 
-      await progress.run('capturePayment', 'CAPTURING_PAYMENT', () => forward.capturePayment({ orderId, key: key('capturePayment') }));
-      progress.stopTimer('paymentHold');
-      await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
-        await ownServices.commitInventory({ orderId, key: key('commitInventory') });
-        return ownServices.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
-      });
+      const captureAndComplete = async () => {
+        await progress.run('capturePayment', 'CAPTURING_PAYMENT', () => forward.capturePayment({ orderId, key: key('capturePayment') }));
+        progress.stopTimer('paymentHold');
+        await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
+          await ownServices.commitInventory({ orderId, key: key('commitInventory') });
+          return ownServices.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
+        });
+      };
+      // Sagas started before stop-at-step-boundary ran these in the forward scope, where a stop that
+      // came with the shipment's result cancelled them.
+      await (versions.stopAtStepBoundary ? forwardSteps.afterShipment(captureAndComplete) : captureAndComplete());
     });
     progress.status = 'COMPLETED';
     return progress.snapshot();
@@ -152,6 +157,8 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
         if (step in undoOf) compensations.add(step, undoOf[step as keyof typeof undoOf]);
       }
     }
+    // A cancel waiting for the stop's decision is answered before the first undo is scheduled.
+    if (versions.stopAtStepBoundary) await forwardSteps.answered();
     return rollBack({ orderId, key, versions, progress, compensations, operator }, unexpected);
   }
 }

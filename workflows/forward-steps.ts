@@ -1,4 +1,14 @@
-import { CancellationScope, CancelledFailure, defineUpdate, isCancellation, setHandler, sleep } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  condition,
+  defineUpdate,
+  isCancellation,
+  setHandler,
+  sleep,
+} from '@temporalio/workflow';
 import type { CheckoutProgress } from './checkout-progress';
 import type { CheckoutState } from './checkout-types';
 
@@ -8,10 +18,20 @@ export const cancelUpdate = defineUpdate<CheckoutState>('cancel');
 /** Why forward progress was stopped from outside the steps. */
 export type StopReason = 'cancelled_by_customer' | 'timed_out';
 
+/** The cancel update's failure when the shipment's result reached the saga with, or before, the cancel. */
+export const ORDER_SHIPPED = 'OrderShipped';
+
 /**
  * The scope the forward steps run in. Customer cancellation and the order TTL
  * stop the steps by cancelling it. Once the shipment exists the saga only goes
  * forward: neither stops it any more.
+ *
+ * A stop takes effect at a step boundary, against the step's outcome as the
+ * history records it (patch stop-at-step-boundary, docs/saga-interleavings.md):
+ * cancelling the scope cancels the step in flight, but a step whose result came
+ * in the same activation as the stop has its result, and when that step is the
+ * shipment, the stop is refused. Sagas started before the patch let the stop
+ * win whenever its callback ran first, and must replay that way.
  */
 export class ForwardSteps {
   private readonly scope = new CancellationScope();
@@ -21,13 +41,31 @@ export class ForwardSteps {
   stopReason: StopReason | undefined;
 
   /** Registers the cancel update: in the workflow's first activation, with its other handlers. */
-  constructor(progress: CheckoutProgress) {
+  constructor(
+    progress: CheckoutProgress,
+    private readonly atStepBoundary = false,
+  ) {
     setHandler(
       cancelUpdate,
-      () => {
-        this.stop('cancelled_by_customer');
-        return progress.snapshot();
-      },
+      atStepBoundary
+        ? // Answered once the stop has been decided: taken (the saga compensates), or refused because the
+          // shipment's result came with it.
+          async () => {
+            this.stop('cancelled_by_customer');
+            await condition(() => this.shipped || progress.failure !== undefined);
+            if (this.shipped) {
+              throw ApplicationFailure.create({
+                type: ORDER_SHIPPED,
+                message: `Order ${progress.orderId} had shipped before the cancel took effect`,
+                nonRetryable: true,
+              });
+            }
+            return progress.snapshot();
+          }
+        : () => {
+            this.stop('cancelled_by_customer');
+            return progress.snapshot();
+          },
       {
         validator: () => {
           if (this.shipped) throw new Error(`Order ${progress.orderId} has shipped and can no longer be cancelled`);
@@ -67,10 +105,34 @@ export class ForwardSteps {
     return CancellationScope.nonCancellable(step);
   }
 
-  /** The shipment exists: from here on, only forward. */
+  /**
+   * The shipment exists: from here on, only forward. A stop that reached the
+   * saga in the activation that brought the shipment's result has cancelled
+   * the scope already: it is withdrawn, and the steps after the shipment run
+   * outside that scope (see afterShipment).
+   */
   markShipped(): void {
     this.shipped = true;
     this.orderTtl.cancel();
+    if (this.atStepBoundary) this.stopReason = undefined;
+  }
+
+  /**
+   * The steps after the shipment, which no stop can interrupt. They wait for
+   * the answer to a cancel that the shipment overtook to be written first, so
+   * that an update's acceptance and completion never have another command
+   * between them in one task (docs/stuck-sagas.md, "Repeated cancels").
+   */
+  afterShipment<T>(steps: () => Promise<T>): Promise<T> {
+    return CancellationScope.nonCancellable(async () => {
+      await this.answered();
+      return steps();
+    });
+  }
+
+  /** Every cancel that was waiting for the stop's decision has been answered (its completion is written). */
+  answered(): Promise<void> {
+    return condition(allHandlersFinished);
   }
 
   /** The steps ended without completing: the TTL has nothing left to stop. */

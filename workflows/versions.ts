@@ -14,6 +14,8 @@ export const UNDO_ALL_WHEN_FENCED_PATCH = 'undo-all-when-fenced';
 export const OWN_STEPS_FINISH_PATCH = 'own-steps-finish';
 /** The patch that registers the undo of our own steps before the first of them runs. */
 export const OWN_UNDOS_FIRST_PATCH = 'own-undos-first';
+/** The patch that lets a stop (TTL or cancel) take effect only at a step boundary: a shipment whose result came with it stands. */
+export const STOP_AT_STEP_BOUNDARY_PATCH = 'stop-at-step-boundary';
 
 /**
  * Every patched() decision of the saga, taken in its first activation, before
@@ -39,7 +41,16 @@ export function decideVersions() {
   const undoAllWhenFenced = patched(UNDO_ALL_WHEN_FENCED_PATCH);
   const ownStepsFinish = patched(OWN_STEPS_FINISH_PATCH);
   const ownUndosFirst = patched(OWN_UNDOS_FIRST_PATCH);
-  return { localSteps, fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH), orderAwaitsOperator, undoAllWhenFenced, ownStepsFinish, ownUndosFirst };
+  const stopAtStepBoundary = patched(STOP_AT_STEP_BOUNDARY_PATCH);
+  return {
+    localSteps,
+    fraudCheck: () => fraudCheck ?? patched(FRAUD_CHECK_PATCH),
+    orderAwaitsOperator,
+    undoAllWhenFenced,
+    ownStepsFinish,
+    ownUndosFirst,
+    stopAtStepBoundary,
+  };
 }
 
 export type Versions = ReturnType<typeof decideVersions>;

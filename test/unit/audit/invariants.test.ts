@@ -140,6 +140,18 @@ describe('findViolations', () => {
       'compensated_order_active_shipment',
       'order undone',
     ],
+    [
+      'a shipped order that its TTL compensated (it stopped at the capture)',
+      (s) => (orderOf(s, 'undone').failure = { step: 'capturePayment', reason: 'timed_out' }),
+      'shipped_then_stopped',
+      'order undone',
+    ],
+    [
+      "an order the customer's cancel compensated after the carrier made its shipment",
+      (s) => (orderOf(s, 'undone').failure = { step: 'createShipment', reason: 'cancelled_by_customer' }),
+      'shipped_then_stopped',
+      'order undone',
+    ],
     ['stock that appeared from nowhere', (s) => (product(s).available += 1), 'stock_not_conserved', `sku ${SKU}`],
     ['a payment whose status its ledger does not explain', (s) => (paymentOf(s, 'declined').status = 'VOIDED'), 'ledger_disagrees', 'payment declined'],
     [
@@ -159,6 +171,14 @@ describe('findViolations', () => {
 
   it.each(changes)('names %s, and nothing else', (_what, change, invariant, subject) => {
     expect(violationsAfter(change)).toEqual([`${invariant} ${subject}`]);
+  });
+
+  it('lets a stop compensate an order whose shipment was never made (its undo left a fence)', () => {
+    const stoppedBeforeShipping = (s: StoreSnapshot) => {
+      orderOf(s, 'undone').failure = { step: 'createShipment', reason: 'timed_out' };
+      shipmentOf(s, 'undone').trackingNumber = null;
+    };
+    expect(violationsAfter(stoppedBeforeShipping)).toEqual([]);
   });
 
   it('holds a FAILED order to the same rollback as a COMPENSATED one, and leaves a manually resolved one to its operator', () => {
