@@ -60,8 +60,19 @@ async function main(): Promise<void> {
     // The API works without its pages; say so rather than answer 404 to a browser unexplained.
     if (!new WebApp(WEB_ROOT).built) logger.warn({ webRoot: WEB_ROOT }, 'The web app is not built (npm run build:web): no pages are served');
   });
+  // A deploy's SIGTERM: finish what is in flight, then go. server.close() alone refuses new connections but
+  // keeps serving on open keep-alive ones, and a busy client never lets them go idle: under load an API told to
+  // stop kept answering, and refusing everyone else, for minutes. So every answer from then on closes its
+  // connection, and whatever is still open after the grace period is cut.
+  let draining = false;
+  server.prependListener('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
   const shutdown = () => {
+    draining = true;
     metricsServer.close();
+    setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    server.closeIdleConnections();
     server.close(async () => {
       await connection.close();
       await db.$disconnect();
@@ -72,6 +83,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
 }
+
+/** How long a stopping API lets its requests in flight finish: longer than any route waits for Temporal. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 main().catch((err) => {
   // A configuration mistake is the operator's to fix: its message names the variable, and a stack adds nothing.
