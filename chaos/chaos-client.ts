@@ -13,6 +13,20 @@ export type ClientFailure = {
   attempts: number;
 };
 
+/**
+ * One attempt as the client saw it: answered (with a status), abandoned at
+ * the client's timeout, or no answer at all (refused, reset). The report's
+ * client view per route, and the recovery after each fault, are read from these.
+ */
+export type SentRequest = {
+  method: string;
+  path: string;
+  startMs: number;
+  ms: number;
+  outcome: 'answered' | 'timeout' | 'error';
+  status?: number;
+};
+
 export type ChaosClientOptions = {
   /** Tries per request before giving up: the default outlasts an API restart. */
   attempts?: number;
@@ -28,6 +42,8 @@ export type ChaosClientOptions = {
  */
 export class ChaosClient {
   readonly failures: ClientFailure[] = [];
+  /** Every attempt, in the order they were sent. */
+  readonly sent: SentRequest[] = [];
   /** Attempts that met a 5xx or no answer, all requests together (the report's "client request retries"). */
   retries = 0;
   private readonly attempts: number;
@@ -76,6 +92,7 @@ export class ChaosClient {
 
   /** One attempt: the API's answer, whatever its status, or what kept it from answering. */
   async once(method: string, path: string, { body, headers = {} }: { body?: object; headers?: Record<string, string> } = {}): Promise<Response | string> {
+    const startMs = Date.now();
     try {
       const res = await fetch(`${this.baseUrl}${path}`, {
         method,
@@ -83,9 +100,12 @@ export class ChaosClient {
         body: body && JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      this.sent.push({ method, path, startMs, ms: Date.now() - startMs, outcome: 'answered', status: res.status });
       if (res.status >= 500) this.retries++;
       return res;
     } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'TimeoutError';
+      this.sent.push({ method, path, startMs, ms: Date.now() - startMs, outcome: timedOut ? 'timeout' : 'error' });
       this.retries++;
       // fetch hides the useful part (ECONNREFUSED, ECONNRESET) in its cause.
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;

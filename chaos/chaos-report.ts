@@ -1,3 +1,5 @@
+import { ROUTES } from './api-requests';
+import { brokenBoundReason, seconds } from './latency';
 import type { ChaosReport } from './run-chaos';
 
 /** Long lists are cut in the printout; report.json in the log directory has them whole. */
@@ -19,11 +21,15 @@ export function failedBecause(r: ChaosReport): string[] {
     r.faults.failed.length > 0 && `${r.faults.failed.length} faults not injected`,
     r.errors.length > 0 && `${r.errors.length} errors in the run`,
     r.deadLetters > 0 && `${r.deadLetters} dead-lettered events`,
+    ...(r.latency.enforced ? r.latency.broken.map(brokenBoundReason) : []),
   ].filter((reason): reason is string => typeof reason === 'string');
 }
 
-/** The chaos run's report, as `npm run chaos` and the bounded test print it. */
-export function printReport(r: ChaosReport, out: (line: string) => void = console.log): void {
+/**
+ * The chaos run's report, as `npm run chaos` and the bounded test print it.
+ * `windows`: every 10 s window of every route, not only those that broke a bound.
+ */
+export function printReport(r: ChaosReport, out: (line: string) => void = console.log, { windows = false }: { windows?: boolean } = {}): void {
   const list = <T>(items: T[], line: (item: T) => string) =>
     items
       .slice(0, SHOWN)
@@ -70,7 +76,110 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
   out(`  Dead-lettered events (choreography): ${r.deadLetters}`);
   if (r.errors.length > 0) out(`  Errors in the run: ${r.errors.length}${list(r.errors, oneLine)}`);
   out(`  Invariant violations: ${r.violations.length}${list(r.violations, (v) => `${v.invariant}  ${v.subject}: ${v.detail}`)}`);
+  printLatency(r, out, windows);
+  printRecovery(r, out);
   out(`  Result: ${failed.length === 0 ? 'passed' : `FAILED (${failed.join(', ')})`}`);
+}
+
+const ms = (v: number | null | undefined) => (v === null || v === undefined ? '-' : seconds(v));
+const s1 = (v: number | null) => (v === null ? 'never' : `${v.toFixed(1)} s`);
+
+/** Rows of cells as columns; `left` names the columns aligned left (text), the others align right (figures). */
+function table(rows: string[][], left: number[] = [0], indent = '    '): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (left.includes(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
+}
+
+function printLatency(r: ChaosReport, out: (line: string) => void, allWindows: boolean): void {
+  const l = r.latency;
+  const unreadable = l.unreadableLines > 0 ? `, ${l.unreadableLines} unreadable lines` : '';
+  out(
+    `  Latency by route (api.log: ${l.requests} requests${unreadable}; "outside faults" leaves out requests sent or in flight from a fault to ${l.faultGraceSeconds} s after it):`,
+  );
+  const routes = ROUTES.filter((route) => l.routes[route] || l.client[route]);
+  const rows = [
+    ['route', 'requests', 'p50', 'p99', '5xx', '503', 'aborted', 'outside faults', 'p99 outside', 'bound', 'client tries', 'timeouts', 'no answer'],
+  ];
+  for (const route of routes) {
+    const s = l.routes[route];
+    const c = l.client[route];
+    rows.push([
+      route,
+      String(s?.count ?? 0),
+      ms(s?.p50Ms),
+      ms(s?.p99Ms),
+      String(s?.errors5xx ?? 0),
+      String(s?.errors503 ?? 0),
+      String(s?.aborted ?? 0),
+      String(s?.outsideFaults.count ?? 0),
+      ms(s?.outsideFaults.p99Ms),
+      ms(l.boundsMs[route]),
+      String(c?.attempts ?? 0),
+      String(c?.timeouts ?? 0),
+      String(c?.connectionErrors ?? 0),
+    ]);
+  }
+  for (const line of table(rows)) out(line);
+  const broken = l.broken.reduce((n, b) => n + b.windows.length, 0);
+  const verdict = broken === 0 ? 'kept' : l.enforced ? 'BROKEN' : 'broken (reported, not enforced in this run)';
+  out(`  Bounds (p99 per ${l.windowSeconds} s window, outside faults): ${verdict}${broken > 0 ? `: ${l.broken.map(brokenBoundReason).join('; ')}` : ''}`);
+  const shown = allWindows
+    ? l.windows
+    : l.windows.filter((w) => l.broken.some((b) => b.route === w.route && b.windows.some((bw) => bw.fromSeconds === w.fromSeconds)));
+  if (shown.length === 0) return;
+  out(allWindows ? '  Windows (by when the request was sent, since the run started):' : '  Windows that broke a bound (--windows prints them all):');
+  const windowRows = [['from', 'route', 'requests', 'p50', 'p99', '5xx', '503', 'aborted', 'outside faults', 'p99 outside', 'bound']];
+  for (const w of shown) {
+    const bound = l.boundsMs[w.route];
+    const over = bound !== undefined && w.outsideFaults.p99Ms !== null && w.outsideFaults.p99Ms > bound;
+    windowRows.push([
+      `${w.fromSeconds} s`,
+      w.route,
+      String(w.count),
+      ms(w.p50Ms),
+      ms(w.p99Ms),
+      String(w.errors5xx),
+      String(w.errors503),
+      String(w.aborted),
+      String(w.outsideFaults.count),
+      `${ms(w.outsideFaults.p99Ms)}${over ? ' !' : ''}`,
+      ms(bound),
+    ]);
+  }
+  for (const line of table(windowRows, [1])) out(line);
+}
+
+function printRecovery(r: ChaosReport, out: (line: string) => void): void {
+  if (r.recovery.length === 0) return;
+  out('  Recovery per fault: (a) until the bounded routes answer within bounds again, (b) until every saga open at the fault has moved on:');
+  const rows = [['at', 'fault', 'took', '(a)', '(b)', 'open sagas', 'median (b)', 'slowest saga']];
+  for (const f of r.recovery) {
+    const p = f.progress;
+    const slowest =
+      p.noProgress.length > 0
+        ? `${p.noProgress.length} never moved: ${p.noProgress.slice(0, 3).join(', ')}`
+        : p.slowest
+          ? `${p.slowest.orderId} (${p.slowest.kind}, ${p.slowest.coordination})`
+          : '-';
+    rows.push([
+      `${f.atSeconds.toFixed(1)} s`,
+      f.error ? `${f.what} (not injected)` : f.what,
+      `${f.seconds.toFixed(1)} s`,
+      s1(f.latencySeconds),
+      p.openSagas === 0 ? '-' : s1(p.seconds),
+      String(p.openSagas),
+      p.medianSeconds === null ? '-' : `${p.medianSeconds.toFixed(1)} s`,
+      slowest,
+    ]);
+  }
+  for (const line of table(rows, [1, 7])) out(line);
 }
 
 /** The first line, cut short: stacks and long server messages stay in report.json. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { audit } from '../audit/audit';
@@ -26,6 +26,9 @@ import { splitTasks, workflowTasks } from '../ops/saga-history';
 import { ManagedProcess } from './managed-process';
 import { LAST_UNITS_SKU, expectedEndings, planOrders, type Coordination, type CoordinationMix, type OrderKind, type PlannedOrder } from './order-mix';
 import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
+import { parseRequestLog } from './api-requests';
+import { LATENCY_BOUNDS_MS, faultSpan, latencyReport, type LatencyReport } from './latency';
+import { historySpan, recoveries, timelineSpan, type FaultKind, type FaultRecord, type FaultRecovery, type SagaSpan } from './recovery';
 
 export type ChaosOptions = {
   orders: number;
@@ -44,6 +47,12 @@ export type ChaosOptions = {
   coordination: CoordinationMix;
   /** Restarts of the run's own nats-server, which carries the choreographed sagas' events and every order's facts. */
   natsRestarts: number;
+  /**
+   * Whether a route's p99 over its bound, outside the faults, fails the run
+   * (default true). The bounded test only reports them: it is small, and runs
+   * on a loaded CI machine.
+   */
+  enforceLatencyBounds?: boolean;
   log?: (line: string) => void;
 };
 
@@ -71,7 +80,13 @@ export type ChaosReport = {
     apiRestartsTotal: number;
     /** Faults that could not be injected (a restart that failed). */
     failed: { what: string; error: string }[];
+    /** Every fault in the order it was injected, with its time since the run's start. */
+    times: FaultRecord[];
   };
+  /** Per route and per 10 s window, from the API's request log (api.log), and the client's view. */
+  latency: LatencyReport;
+  /** Per fault: how long until the routes were within their bounds again (a), and until every saga open at it had moved on (b). */
+  recovery: FaultRecovery[];
   /** Attempts beyond the first, over every step of every ended order, whichever saga ran it. */
   activityRetries: number;
   requestRetries: number;
@@ -174,7 +189,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           ? new ManagedProcess('worker', 'worker.ts', env, path.join(logDir, 'worker.log'))
           : new ManagedProcess(`worker ${i + 1}`, 'worker.ts', env, path.join(logDir, `worker-${i + 1}.log`)),
       );
-      const api = new ManagedProcess('api', 'api/server.ts', env, path.join(logDir, 'api.log'));
+      // The report reads the API's request log (one info line per request), whatever level the rest logs at
+      // (under jest, the default is warn).
+      const api = new ManagedProcess('api', 'api/server.ts', { ...env, LOG_LEVEL: requestLogLevel(env.LOG_LEVEL) }, path.join(logDir, 'api.log'));
       const apiUrl = `http://127.0.0.1:${apiPort}`;
       const db = createDb(databaseUrl, 4);
       const faults = {
@@ -184,6 +201,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         serverRestarts: 0,
         natsRestarts: 0,
         failed: [] as ChaosReport['faults']['failed'],
+        times: [] as FaultRecord[],
       };
       const errors: string[] = [];
       let connection: Connection | undefined;
@@ -213,12 +231,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         // that a seed with one worker still draws the fault times and the
         // cancels it always did.
         const pick = mulberry32(opts.seed + 1);
-        const faultSchedule = [
+        const faultSchedule: { ms: number; kind: FaultKind; what: string; act: () => Promise<void> }[] = [
           ...at(opts.workerKills).map((ms) => {
             const i = Math.floor(pick() * workers.length);
             const victim = workers[i]!;
             return {
               ms,
+              kind: 'worker-kill' as const,
               what: `kill the ${victim.name}`,
               act: () =>
                 victim.kill().then(() => {
@@ -227,9 +246,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
                 }),
             };
           }),
-          ...at(opts.apiRestarts).map((ms) => ({ ms, what: 'restart the API', act: () => api.restartGracefully().then(() => faults.apiRestarts++) })),
+          ...at(opts.apiRestarts).map((ms) => ({
+            ms,
+            kind: 'api-restart' as const,
+            what: 'restart the API',
+            act: () => api.restartGracefully().then(() => void faults.apiRestarts++),
+          })),
           ...at(opts.serverRestarts).map((ms) => ({
             ms,
+            kind: 'server-restart' as const,
             what: 'restart the Temporal dev server',
             act: async () => {
               await server.teardown();
@@ -239,6 +264,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           })),
           ...at(opts.natsRestarts).map((ms) => ({
             ms,
+            kind: 'nats-restart' as const,
             what: 'restart NATS',
             act: async () => {
               await nats.stop();
@@ -251,12 +277,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           const t0 = Date.now();
           for (const fault of faultSchedule) {
             await sleep(fault.ms - (Date.now() - t0));
-            log(`fault at ${((Date.now() - started) / 1000).toFixed(1)} s: ${fault.what}`);
+            const atMs = Date.now();
+            log(`fault at ${((atMs - started) / 1000).toFixed(1)} s: ${fault.what}`);
+            const record: FaultRecord = { kind: fault.kind, what: fault.what, atSeconds: (atMs - started) / 1000, seconds: 0 };
             // A fault that cannot be injected is reported; the run goes on with the next.
             await fault.act().catch((err) => {
               faults.failed.push({ what: fault.what, error: String(err) });
+              record.error = String(err);
               log(`could not ${fault.what}: ${err}`);
             });
+            record.seconds = (Date.now() - atMs) / 1000;
+            faults.times.push(record);
           }
         });
 
@@ -331,6 +362,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         connection = await Connection.connect({ address: server.address });
         const temporal = { client: new Client({ connection, dataConverter: converter }), taskQueue: env.TEMPORAL_TASK_QUEUE! };
         const replay: ChaosReport['replay'] = { histories: 0, failed: [] };
+        const sagaSpans: SagaSpan[] = [];
         const taskFailures: ChaosReport['workflowTaskFailures'] = [];
         let splitSagas = 0;
         await guarded('reading and replaying the histories', async () => {
@@ -343,6 +375,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             const order = byWorkflowId.get(workflowId)!;
             if (failures.length > 0) taskFailures.push({ orderId: order.orderId, kind: order.kind, failures });
             order.seconds = sagaSeconds(history) ?? undefined;
+            const span = historySpan(history as temporal.api.history.v1.IHistory);
+            if (span) sagaSpans.push({ orderId: order.orderId, kind: order.kind, coordination: order.coordination, ...span });
           }
           log(`replaying ${histories.length} histories against the current workflow code`);
           replay.histories = histories.length;
@@ -361,12 +395,33 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         ).catch((err) => log(String(err)));
         const { violations } = await audit(services, { maxOpenSeconds: 120 + 120, notificationGraceSeconds: 0 }, temporal);
         // A choreographed order's saga lasts from its first event to the one that closed it, as its timeline
-        // shows (its TTL timer still fires, into the timeline, after it closed).
-        for (const order of ended.filter((o) => o.coordination === 'choreography')) {
+        // shows (its TTL timer still fires, into the timeline, after it closed). The timeline also shows when it
+        // moved on after each fault, ended or not.
+        for (const order of placed.filter((o) => o.coordination === 'choreography')) {
           const timeline = await services.orders.timeline(order.orderId);
+          const span = timelineSpan(timeline);
+          if (span) sagaSpans.push({ orderId: order.orderId, kind: order.kind, coordination: order.coordination, ...span });
+          if (!order.final) continue;
           const closing = [...timeline].reverse().find((e) => e.type === 'InventoryCommitted' || e.type === 'InventoryReleased');
           if (closing) order.seconds = (Date.parse(closing.occurredAt) - Date.parse(timeline[0]!.occurredAt)) / 1000;
         }
+        // --- latency per route and window, from the API's own request log; recovery per fault ---
+        const requestLog = parseRequestLog(readFileSync(path.join(logDir, 'api.log'), 'utf8'));
+        const latency = latencyReport({
+          ...requestLog,
+          sent: client.sent,
+          runStartMs: started,
+          spans: faults.times.map((f) => faultSpan(started + f.atSeconds * 1000, started + (f.atSeconds + f.seconds) * 1000)),
+          bounds: LATENCY_BOUNDS_MS,
+          enforced: opts.enforceLatencyBounds ?? true,
+        });
+        const recovery = recoveries(faults.times, {
+          runStartMs: started,
+          requests: requestLog.requests,
+          sent: client.sent,
+          bounds: LATENCY_BOUNDS_MS,
+          sagas: sagaSpans,
+        });
         const endings: Record<string, number> = {};
         const endingsBy: ChaosReport['endingsBy'] = { orchestration: {}, choreography: {} };
         const unexpected: ChaosReport['unexpected'] = [];
@@ -402,6 +457,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             workerRestarts: workers.reduce((n, w) => n + w.restarts, 0),
             apiRestartsTotal: api.restarts,
           },
+          latency,
+          recovery,
           activityRetries: ended.reduce((n, o) => n + o.final!.retries, 0),
           requestRetries: client.retries,
           stuck: placed.filter((o) => !o.final).map(({ orderId, kind, lastSeen }) => ({ orderId, kind, lastSeen })),
@@ -443,6 +500,11 @@ async function countDeadLetters(natsUrl: string, stream: string): Promise<number
   } finally {
     await nc.close();
   }
+}
+
+/** The API's log level in the run: info, so that every request's line is written, unless LOG_LEVEL asks for more. */
+function requestLogLevel(level: string | undefined): string {
+  return level === 'debug' || level === 'trace' ? level : 'info';
 }
 
 async function healthy(url: string): Promise<boolean> {
