@@ -2,6 +2,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
+import { cachedWorkflowBundle } from './lib/workflow-bundle';
 import { ConfigError, loadConfig } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
@@ -115,6 +116,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     metrics,
     tracing,
     tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
+    workflowBundle: await cachedWorkflowBundle(workflowInterceptorModules(tracing !== undefined)),
   });
   // The sweeper and the messaging below run in every worker process, however
   // many there are (WORKER_PROCESSES, compose replicas, several `npm run
