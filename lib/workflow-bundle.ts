@@ -15,7 +15,10 @@ const WORKFLOWS = path.join(ROOT, 'workflows');
  * workflow code, the interceptor modules named, and the locked dependency
  * versions; a change to any of them is a new file.
  */
-export async function cachedWorkflowBundle(interceptorModules: string[], dir = path.join(ROOT, '.data', 'workflow-bundles')): Promise<{ codePath: string }> {
+export async function cachedWorkflowBundle(
+  interceptorModules: string[],
+  dir = path.join(ROOT, '.data', 'workflow-bundles'),
+): Promise<{ codePath: string } | { code: string }> {
   const codePath = path.join(dir, `${workflowBundleHash(interceptorModules)}.js`);
   if (existsSync(codePath)) return { codePath };
   const { code } = await bundleWorkflowCode({
@@ -23,12 +26,17 @@ export async function cachedWorkflowBundle(interceptorModules: string[], dir = p
     workflowInterceptorModules: interceptorModules,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
-  mkdirSync(dir, { recursive: true });
-  // Written aside, then renamed: workers starting side by side never read a half-written bundle.
-  const partial = `${codePath}.${process.pid}.partial`;
-  writeFileSync(partial, code);
-  renameSync(partial, codePath);
-  return { codePath };
+  try {
+    mkdirSync(dir, { recursive: true });
+    // Written aside, then renamed: workers starting side by side never read a half-written bundle.
+    const partial = `${codePath}.${process.pid}.partial`;
+    writeFileSync(partial, code);
+    renameSync(partial, codePath);
+    return { codePath };
+  } catch {
+    // A read-only file system (a locked-down container) only costs the next start its bundling.
+    return { code };
+  }
 }
 
 /** A hash of the workflow sources, the interceptor modules and package-lock.json. */
