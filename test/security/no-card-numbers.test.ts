@@ -1,4 +1,5 @@
 import { format } from 'node:util';
+import { capturingLogger } from '../observability/capture';
 import { cardNumbersIn, historyTexts } from '../support/card-numbers';
 import { ADDRESS } from '../support/scenarios';
 import { startTestApi, type TestApi } from '../support/test-api';
@@ -14,18 +15,15 @@ describe('a live run through the API', () => {
   let stack: TestStack;
   let api: TestApi;
   let base: string;
-  const consoleLines: string[] = [];
+  // The API's own request log, at its most talkative: every line it would write.
+  const apiLog = capturingLogger('trace');
 
   beforeAll(async () => {
-    for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      jest.spyOn(console, method).mockImplementation((...args) => void consoleLines.push(format(...args)));
-    }
     stack = await startTestStack();
-    api = startTestApi(stack, { operatorToken: 'pii-test-token' });
+    api = startTestApi(stack, { operatorToken: 'pii-test-token', logger: apiLog.logger });
     base = api.base;
   });
   afterAll(async () => {
-    jest.restoreAllMocks();
     api?.close();
     await stack?.stop();
   });
@@ -63,8 +61,10 @@ describe('a live run through the API', () => {
     }
     await Promise.all(orderIds.map(settled));
 
-    const logs = [...consoleLines, ...workerLogs().map((e) => `${e.level} ${e.message} ${format(e.meta ?? {})}`)];
-    expect(workerLogs().length).toBeGreaterThan(0);
+    const logs = [...apiLog.lines.map((l) => JSON.stringify(l)), ...workerLogs().map((e) => `${e.level} ${e.message} ${format(e.meta ?? {})}`)];
+    // Both logs hold this run: the API one line per request (the refused card numbers' included), the worker its sagas.
+    expect(apiLog.lines.filter((l) => (l.req as { url?: string } | undefined)?.url === '/orders')).toHaveLength(8);
+    expect(workerLogs().some((e) => orderIds.some((id) => format(e.meta ?? {}).includes(id)))).toBe(true);
     expect(logs.flatMap(cardNumbersIn)).toEqual([]);
 
     for (const orderId of orderIds) {
