@@ -130,9 +130,12 @@ export class ForwardSteps {
     });
   }
 
-  /** Every cancel that was waiting for the stop's decision has been answered (its completion is written). */
+  /**
+   * Every cancel that was waiting for the stop's decision has been answered (its completion is written).
+   * Uncancellable: a cancelled run (`temporal workflow cancel`) must still get to its undos.
+   */
   answered(): Promise<void> {
-    return condition(allHandlersFinished);
+    return CancellationScope.nonCancellable(() => condition(allHandlersFinished));
   }
 
   /** The steps ended without completing: the TTL has nothing left to stop. */

@@ -233,6 +233,7 @@ export class PaymentService {
       INSERT INTO payments.provider_calls (idempotency_key, calls) VALUES (${idempotencyKey}, 1)
       ON CONFLICT (idempotency_key) DO UPDATE SET calls = provider_calls.calls + 1, last_called_at = now()
       RETURNING calls`;
+    if (token === TEST_TOKENS.PROVIDER_DOWN) throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     if (token === TEST_TOKENS.FLAKY && calls <= FLAKY_FAILURES) {
       throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     }

@@ -84,6 +84,12 @@ describe('PaymentService: authorize', () => {
     expect(await ledger(orderId)).toEqual(['AUTHORIZE']);
   });
 
+  it('fails tok_provider_down transiently on every call, and writes nothing', async () => {
+    const orderId = uniqueId('ord');
+    for (let call = 0; call < 10; call++) await expect(authorize(orderId, 'tok_provider_down')).rejects.toBeInstanceOf(TransientError);
+    expect(await rows(orderId)).toHaveLength(0);
+  });
+
   it('tok_lost_response: the first call commits and then fails; findByKey finds it, and the retry returns it without calling the provider', async () => {
     const orderId = uniqueId('ord');
     const key = `${orderId}:authorize`;

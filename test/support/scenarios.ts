@@ -46,6 +46,14 @@ export const SCENARIOS = {
       await handle.executeUpdate(cancelUpdate);
     },
   },
+  'provider-down': { input: (o, s) => order(o, s, { token: 'tok_provider_down' }) },
+  'cancelled-run': {
+    input: (o, s) => order(o, s, { address: { postalCode: '00000' } }),
+    drive: async (handle) => {
+      await untilStatus(handle, 'CREATING_SHIPMENT');
+      await handle.cancel();
+    },
+  },
   'refund-fails-manual-resolution': {
     input: (o, s) => order(o, s, { token: 'tok_refund_fails', address: { country: 'XX' } }),
     drive: async (handle) => {

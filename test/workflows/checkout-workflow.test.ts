@@ -110,6 +110,41 @@ describe('checkout workflow', () => {
     expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'completed', attempts: 3 });
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
   });
+
+  it('provider down: the authorization runs out of retries, the saga compensates and the run ends Failed', async () => {
+    const { orderId, sku, state, handle } = await runScenario(stack, 'provider-down');
+
+    expect(state).toMatchObject({ status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } });
+    expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'failed', attempts: 8 });
+    expect(stepStates(state)).toMatchObject({ createOrder: 'compensated', reserveInventory: 'compensated', createShipment: 'pending' });
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } },
+      // The provider never answered: the undo of the payment left its tombstone, fencing off a late answer.
+      payment: { status: 'VOIDED', amount: 0 },
+      reservation: { status: 'RELEASED' },
+      shipment: null,
+    });
+    expect(await ledger(orderId)).toEqual([]);
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+  });
+
+  it('cancelled run (temporal workflow cancel): the undos run uncancellable and the order ends COMPENSATED cancelled', async () => {
+    const { orderId, sku, state, handle } = await runScenario(stack, 'cancelled-run');
+
+    expect(state).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } });
+    expect(stepStates(state)).toMatchObject({ reserveInventory: 'compensated', authorizePayment: 'compensated', createShipment: 'failed' });
+    // The saga handled the cancellation itself: its run completed, with the compensated state as its result.
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } },
+      payment: { status: 'VOIDED', amount: 2500 },
+      reservation: { status: 'RELEASED' },
+      shipment: { status: 'CANCELLED', trackingNumber: null },
+    });
+    expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'VOID']);
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+  });
 });
 
 itLeavesTheStoresConsistent(() => stack.services);

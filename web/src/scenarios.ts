@@ -14,6 +14,7 @@ export const CARDS = [
   { token: 'tok_flaky', label: 'Flaky provider: times out twice, then approves' },
   { token: 'tok_lost_response', label: 'Lost response: approves, but the answer is lost' },
   { token: 'tok_refund_fails', label: 'Approved, but every void and refund is refused' },
+  { token: 'tok_provider_down', label: 'Provider down: every call times out, the retries run out' },
 ] as const;
 
 const LONDON: Address = { name: 'Ada Lovelace', line1: '1 Analytical St', city: 'London', postalCode: 'N1 9GU', country: 'GB' };
@@ -52,6 +53,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 'unknown-token', label: 'Unknown card token', customerId: 'cust_1', card: 'tok_nope', address: 'normal' },
   { id: 'flaky-payment', label: 'Flaky payment provider', customerId: 'cust_1', card: 'tok_flaky', address: 'normal' },
   { id: 'lost-response', label: 'Lost provider response', customerId: 'cust_1', card: 'tok_lost_response', address: 'normal' },
+  { id: 'provider-down', label: 'Payment provider down (ends FAILED)', customerId: 'cust_1', card: 'tok_provider_down', address: 'normal' },
   { id: 'rejected', label: 'Shipping rejected', customerId: 'cust_1', card: 'tok_visa', address: 'rejected' },
   {
     id: 'never',
