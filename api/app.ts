@@ -3,11 +3,11 @@ import express, { type ErrorRequestHandler, type Request } from 'express';
 import type { Services } from '../services';
 import type { CheckoutClient, Unqueryable } from './checkout-client';
 import type { ChoreographyClient } from './choreography-client';
-import { hashRequest, isTemporalUnavailable, orderIdForKey, UPDATE_TIMEOUT_MS } from './checkout-client';
+import { hashRequest, isDeadlineExceeded, isTemporalUnavailable, orderIdForKey, UPDATE_TIMEOUT_MS } from './checkout-client';
 import { TERMINAL_STATUSES, type CheckoutStatus } from '../workflows/checkout-types';
 import { workflowIdFor } from '../workflows/workflow-id';
 import { HttpError, errorHandler, notFound } from './http-error';
-import type { UpdateOutcome } from './checkout-client';
+import type { PendingCancel, UpdateOutcome } from './checkout-client';
 import { requireOperator } from './operator-auth';
 import { OrderSecrets, PageTokens, requireOrderAccess } from './order-secrets';
 import { OrderWatchers } from './order-watchers';
@@ -53,6 +53,14 @@ export const BODY_LIMIT = '16kb';
  * to another.
  */
 export const RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Seconds a client should wait before sending a cancel again that got no
+ * answer in time, or before asking again when Temporal did not answer within
+ * a request's timeout: Temporal holds the cancel meanwhile, and the next try
+ * attaches to it (CANCEL_UPDATE_ID), so trying soon costs little.
+ */
+export const RETRY_SOON_SECONDS = 2;
 
 /**
  * A watched order's saga is read this often, once for all its viewers: a
@@ -264,11 +272,17 @@ export function createApp(deps: ApiDeps): express.Express {
   return app;
 }
 
-/** Temporal, or every worker, out of reach is an outage, not a bug in this request: 503 says to come back. */
+/**
+ * Temporal, or every worker, out of reach is an outage, not a bug in this request: 503 says to come back.
+ * So is a Temporal that did not answer within the request's timeout (api/checkout-client.ts, TemporalTimeouts).
+ */
 const temporalOutage: ErrorRequestHandler = (err, _req, res, next) => {
   if (!isTemporalUnavailable(err)) return next(err);
   // Still logged at error level with its cause (api/request-log.ts).
   res.err = err;
+  if (isDeadlineExceeded(err)) {
+    return next(new HttpError(503, 'Temporal did not answer in time; try again shortly', { retryAfter: RETRY_SOON_SECONDS }));
+  }
   next(new HttpError(503, 'Temporal is unavailable; try again later', { retryAfter: RETRY_AFTER_SECONDS }));
 };
 
@@ -314,6 +328,7 @@ function updated(orderId: string, outcome: UpdateOutcome) {
       { retryAfter: RETRY_AFTER_SECONDS },
     );
   }
+  if ('pending' in outcome) throw cancelPending(orderId, outcome.pending);
   if ('saga' in outcome) throw cannotUpdate(orderId, outcome.saga);
   if ('rejected' in outcome) throw new HttpError(409, outcome.rejected);
   return outcome.state;
@@ -336,4 +351,19 @@ function cannotUpdate(orderId: string, saga: Unqueryable): HttpError {
     fields: { saga },
     retryAfter: RETRY_AFTER_SECONDS,
   });
+}
+
+/**
+ * A cancel that got no answer within its timeout: the saga's workflow task
+ * waits for a worker. Temporal holds the cancel, and the same cancel sent
+ * again attaches to it (CANCEL_UPDATE_ID): trying again is how the customer
+ * learns the outcome, and never cancels twice.
+ */
+function cancelPending(orderId: string, { cancel, withinMs }: PendingCancel): HttpError {
+  const within = `${withinMs / 1000} s`;
+  const message =
+    cancel === 'accepted'
+      ? `The saga of order ${orderId} has taken the cancel but did not answer within ${within}; send the cancel again for its outcome (the same cancel, not a second one)`
+      : `The saga of order ${orderId} has not taken the cancel within ${within}: its workflow task waits for a worker. Temporal holds the cancel; send it again to learn its outcome (the same cancel, not a second one)`;
+  return new HttpError(503, message, { fields: { cancel }, retryAfter: RETRY_SOON_SECONDS });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import { STEPS } from '../workflows/checkout-types';
-import { UPDATE_TIMEOUT_MS } from './checkout-client';
+import { DEFAULT_TIMEOUTS, UPDATE_TIMEOUT_MS } from './checkout-client';
 import { countsQuerySchema, idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 import {
   apiErrorSchema,
@@ -60,9 +60,13 @@ const tooManyRequests: ZodOpenApiResponseObject = {
 };
 const temporalUnavailable: ZodOpenApiResponseObject = {
   id: 'TemporalUnavailable',
-  description: 'Temporal, or every worker, is out of reach: an outage, worth trying again after Retry-After',
+  description:
+    "Temporal is out of reach, or did not answer within the request's timeout (CANCEL_TIMEOUT_MS, READ_TIMEOUT_MS, START_TIMEOUT_MS): an outage, worth trying again after Retry-After (a POST /orders with the same Idempotency-Key)",
   headers: retryAfter,
-  content: json(apiErrorSchema, { unavailable: { summary: 'Temporal unavailable', value: { error: 'Temporal is unavailable; try again later' } } }),
+  content: json(apiErrorSchema, {
+    unavailable: { summary: 'Temporal unavailable', value: { error: 'Temporal is unavailable; try again later' } },
+    slow: { summary: 'No answer in time', value: { error: 'Temporal did not answer in time; try again shortly' } },
+  }),
 };
 const orderNotFound: ZodOpenApiResponseObject = {
   id: 'OrderNotFound',
@@ -126,15 +130,37 @@ const updateRefused = {
         saga: { ...stuckSaga, stuck: false, attempt: 2, cause: 'timed_out', message: 'Workflow task timed out' },
       },
     },
-    noAnswer: {
-      summary: `No answer within ${UPDATE_TIMEOUT_MS / 1000} s`,
-      value: {
-        error: `The saga of order ${ORDER_ID} did not answer within ${UPDATE_TIMEOUT_MS / 1000} s; the request may still take effect, so read the order before sending it again`,
-      },
-    },
     unavailable: { summary: 'Temporal unavailable', value: { error: 'Temporal is unavailable; try again later' } },
   },
 } satisfies Record<number, Record<string, { summary: string; value: ApiError }>>;
+
+/** A cancel that got no answer within CANCEL_TIMEOUT_MS (cancelPending in api/app.ts). */
+const cancelPending = {
+  cancelSent: {
+    summary: 'Not taken yet: send it again',
+    value: {
+      error: `The saga of order ${ORDER_ID} has not taken the cancel within ${DEFAULT_TIMEOUTS.cancelMs / 1000} s: its workflow task waits for a worker. Temporal holds the cancel; send it again to learn its outcome (the same cancel, not a second one)`,
+      cancel: 'sent',
+    },
+  },
+  cancelAccepted: {
+    summary: 'Taken, outcome not known yet: send it again',
+    value: {
+      error: `The saga of order ${ORDER_ID} has taken the cancel but did not answer within ${DEFAULT_TIMEOUTS.cancelMs / 1000} s; send the cancel again for its outcome (the same cancel, not a second one)`,
+      cancel: 'accepted',
+    },
+  },
+} satisfies Record<string, { summary: string; value: ApiError }>;
+
+/** A resolve that got no answer within UPDATE_TIMEOUT_MS. */
+const resolveNoAnswer = {
+  noAnswer: {
+    summary: `No answer within ${UPDATE_TIMEOUT_MS / 1000} s`,
+    value: {
+      error: `The saga of order ${ORDER_ID} did not answer within ${UPDATE_TIMEOUT_MS / 1000} s; the request may still take effect, so read the order before sending it again`,
+    },
+  },
+} satisfies Record<string, { summary: string; value: ApiError }>;
 
 // What GET /orders/{orderId} answers, as a real run of the README's order did.
 const RUN_ID = '01a22db0-6b16-7ce9-955f-1c498b123784';
@@ -480,7 +506,7 @@ export const paths = {
       responses: {
         200: {
           description:
-            "Also when Temporal refuses to query the saga (its workflow task keeps failing): then `saga.queryable` is false, `status` is the last one it recorded, `steps` is empty, and what only the saga knows is absent. Before that, a query waits for a worker, and is a 503 after Temporal's query timeout if none runs it. A browser that asks for HTML gets the order's page instead (`Vary: Accept`), which reads the order as JSON.",
+            "Also when the saga cannot say in time: Temporal refuses to query it (its workflow task keeps failing, or is being retried), its workflow task has waited longer than a read may take, or its status query got no answer within READ_TIMEOUT_MS. Then `saga.queryable` is false and says why, `status` is the last one the saga recorded, `steps` is empty, and what only the saga knows is absent. A browser that asks for HTML gets the order's page instead (`Vary: Accept`), which reads the order as JSON.",
           content: { ...json(orderSchema, orderExamples), 'text/html': { schema: z.string() } },
         },
         404: orderNotFound,
@@ -531,7 +557,17 @@ export const paths = {
           ...updateRefused[409],
         }),
         429: tooManyRequests,
-        503: { ...error('The saga is recovering or did not answer in time, or Temporal is out of reach', updateRefused[503]), headers: retryAfter },
+        503: {
+          ...error(
+            'The saga has not answered the cancel within CANCEL_TIMEOUT_MS (`cancel` says how far it got: send it again after Retry-After, it is the same cancel), or it is recovering, or Temporal is out of reach or slow',
+            {
+              ...cancelPending,
+              ...updateRefused[503],
+              slow: { summary: 'No answer in time', value: { error: 'Temporal did not answer in time; try again shortly' } },
+            },
+          ),
+          headers: retryAfter,
+        },
       },
     },
   },
@@ -565,7 +601,13 @@ export const paths = {
         }),
         ...bodyErrors,
         429: tooManyRequests,
-        503: { ...error('As for cancel', updateRefused[503]), headers: retryAfter },
+        503: {
+          ...error(`The saga is recovering or did not answer within ${UPDATE_TIMEOUT_MS / 1000} s, or Temporal is out of reach`, {
+            ...updateRefused[503],
+            ...resolveNoAnswer,
+          }),
+          headers: retryAfter,
+        },
       },
     },
   },

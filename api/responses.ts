@@ -87,14 +87,29 @@ export const unqueryableSchema = z
     queryable: z.literal(false),
     stuck: z.boolean().meta({ description: 'It will not recover by itself: an operator must rescue it (`npm run ops -- rescue`)' }),
     attempt: count.meta({ description: "The pending workflow task's attempt" }),
-    cause: z.string().meta({ description: '`non_deterministic_error`, `workflow_worker_unhandled_failure`, `timed_out`, …' }),
+    cause: z.string().meta({
+      description:
+        "`non_deterministic_error`, `workflow_worker_unhandled_failure`, `timed_out`, …; or, for a saga that is only slow to answer, `waiting_for_worker` (its workflow task has waited longer than a read may take) or `query_timeout` (no answer within the read's timeout)",
+    }),
     message: z.string(),
     since: isoDateTime.nullable().meta({ description: 'When the failure that started the retries happened' }),
   })
-  .meta({ id: 'UnqueryableSaga', description: "Why Temporal refuses the saga's queries and updates: its workflow task keeps failing" });
+  .meta({
+    id: 'UnqueryableSaga',
+    description:
+      "Why the saga's own state is not in the answer: Temporal refuses its queries and updates (its workflow task keeps failing), or it did not answer in time",
+  });
 
 /** Every error body of the checkout API: http-error.ts's, and `saga` when the saga cannot take an update. */
-export const apiErrorSchema = errorBodySchema.extend({ saga: unqueryableSchema.optional() }).meta({ id: 'Error' });
+export const apiErrorSchema = errorBodySchema
+  .extend({
+    saga: unqueryableSchema.optional(),
+    cancel: z.enum(['sent', 'accepted']).optional().meta({
+      description:
+        'A cancel that got no answer in time (503): `sent`, Temporal holds it and the saga has not taken it yet; `accepted`, the saga has taken it and its outcome is not known yet. Send the cancel again after Retry-After: it is the same cancel, never a second one',
+    }),
+  })
+  .meta({ id: 'Error' });
 
 const payment = z.object({
   paymentId: z.string(),

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   // Every deadline, defaults included, goes into each saga's input, so the values it ran with are in its history.
   const deadlines = { ...DEFAULT_DEADLINES, ...config.deadlines };
   const services = createServices(db, config);
-  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, deadlines);
+  const checkouts = new CheckoutClient(client, config.temporal.taskQueue, deadlines, config.temporalTimeouts);
   const metrics = createApiMetrics({ ordersInFlight: () => checkouts.countInFlight() });
   const metricsServer = await serveMetrics(metrics.registry, config.metrics.apiPort, config.metrics.host);
   const app = createApp({

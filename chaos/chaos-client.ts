@@ -46,13 +46,19 @@ export class ChaosClient {
   readonly sent: SentRequest[] = [];
   /** Attempts that met a 5xx or no answer, all requests together (the report's "client request retries"). */
   retries = 0;
+  /**
+   * Of those, the 503s that said when to come back (Retry-After), by request:
+   * a cancel the saga has not taken in time (Temporal holds it, and the next
+   * try attaches to it), a saga recovering, Temporal slow. Each was waited out.
+   */
+  readonly retryAfter: Record<RequestKind, number> = { place: 0, cancel: 0 };
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly timeoutMs: number;
 
   constructor(
     private readonly baseUrl: string,
-    // Longer than the API's own deadline for an update (15 s), so that its answer comes back.
+    // Longer than the API's own timeouts (a cancel's 1.5 s, an operator's resolve's 15 s), so that its answer comes back.
     { attempts = 120, retryDelayMs = 500, timeoutMs = 20_000 }: ChaosClientOptions = {},
   ) {
     this.attempts = attempts;
@@ -82,8 +88,10 @@ export class ChaosClient {
         this.failures.push({ request, method, path, last: await describeAnswer(answer), attempts: attempt });
         return undefined;
       }
-      // A 503 says when to come back (a saga whose workflow task is being retried): a polite client waits that long.
-      delayMs = typeof answer === 'string' ? this.retryDelayMs : Math.max(retryAfterMs(answer) ?? 0, this.retryDelayMs);
+      // A 503 says when to come back (a cancel not taken yet, a saga whose workflow task is being retried): a polite client waits that long.
+      const retryAfter = typeof answer === 'string' ? undefined : retryAfterMs(answer);
+      if (retryAfter !== undefined) this.retryAfter[request]++;
+      delayMs = Math.max(retryAfter ?? 0, this.retryDelayMs);
       last = await describeAnswer(answer);
     }
     this.failures.push({ request, method, path, last, attempts: this.attempts });

@@ -84,6 +84,10 @@ const env = z.object({
     .transform((text) => text || undefined)
     .optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  // How long the API waits for Temporal per request (api/checkout-client.ts, TemporalTimeouts).
+  CANCEL_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  READ_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  START_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_STREAM: z
     .string()
@@ -168,6 +172,8 @@ export type Config = {
   /** As configured; read it through orderSecretKey(), which applies the dev default and the rules outside development. */
   orderSecretKey: string | undefined;
   rateLimitPerMinute: number;
+  /** How long the API waits for Temporal per request, as set; DEFAULT_TIMEOUTS (api/checkout-client.ts) fills in the rest. */
+  temporalTimeouts: { cancelMs?: number; readMs?: number; startMs?: number };
   /** NATS with JetStream: the outbox relay publishes order facts there, the notification service consumes them. */
   natsUrl: string;
   /** The stream's name; its subjects are `<name in lower case>.<EventType>`. Separate stacks on one NATS need separate streams. */
@@ -223,6 +229,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     operatorToken: e.OPERATOR_TOKEN,
     orderSecretKey: e.ORDER_SECRET_KEY,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    temporalTimeouts: setOnly({ cancelMs: e.CANCEL_TIMEOUT_MS, readMs: e.READ_TIMEOUT_MS, startMs: e.START_TIMEOUT_MS }),
     natsUrl: e.NATS_URL,
     natsStream: e.NATS_STREAM,
     payloadKeys: e.TEMPORAL_PAYLOAD_KEY ? { current: e.TEMPORAL_PAYLOAD_KEY, previous: e.TEMPORAL_PAYLOAD_KEY_PREVIOUS ?? [] } : undefined,

@@ -168,7 +168,7 @@ describe('a saga whose workflow task failed once, and no worker has retried it y
   beforeAll(async () => {
     // Its own task queue: no worker, nor the other saga's retried tasks, ever poll it.
     const taskQueue = `${stack.taskQueue}-once`;
-    api = startTestApi(stack, { checkouts: new CheckoutClient(stack.client, taskQueue, undefined, UPDATE_WAIT_MS) });
+    api = startTestApi(stack, { checkouts: new CheckoutClient(stack.client, taskQueue, undefined, { updateMs: UPDATE_WAIT_MS, cancelMs: UPDATE_WAIT_MS }) });
     orderId = await placeOrder(api);
     // A worker takes the first task, fails it, and goes away: the retry waits
     // for a worker, and until one comes the server refuses queries and updates.
