@@ -110,6 +110,59 @@ describe('checkout workflow', () => {
     expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'completed', attempts: 3 });
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
   });
+
+  it('cancelled run: the carrier step is cancelled, the undos run regardless, and the order ends COMPENSATED', async () => {
+    const { orderId, sku, state, handle } = await runScenario(stack, 'cancelled-run');
+
+    expect(state).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } });
+    expect(stepStates(state)).toEqual({
+      createOrder: 'compensated',
+      checkFraud: 'completed',
+      reserveInventory: 'compensated',
+      authorizePayment: 'compensated',
+      createShipment: 'failed',
+      capturePayment: 'pending',
+      completeOrder: 'pending',
+    });
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } },
+      payment: { status: 'VOIDED', amount: 2500 },
+      reservation: { status: 'RELEASED' },
+      shipment: { status: 'CANCELLED', trackingNumber: null },
+    });
+    expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'VOID']);
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+    // The run answered its cancellation by rolling back, and then returned: Temporal shows it Completed.
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+
+  it('payment provider down: the retries run out, the saga still compensates, then the run fails', async () => {
+    const { orderId, sku, state, handle } = await runScenario(stack, 'payment-provider-down');
+
+    expect(state).toMatchObject({ status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } });
+    expect(stepStates(state)).toEqual({
+      createOrder: 'compensated',
+      checkFraud: 'completed',
+      reserveInventory: 'compensated',
+      authorizePayment: 'failed',
+      createShipment: 'pending',
+      capturePayment: 'pending',
+      completeOrder: 'pending',
+    });
+    // Each of the forward step's eight attempts reached the provider.
+    expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'failed', attempts: 8 });
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } },
+      payment: { status: 'VOIDED' },
+      reservation: { status: 'RELEASED' },
+      shipment: null,
+    });
+    expect(await ledger(orderId)).toEqual([]);
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+    expect(await stack.db.providerCall.findUnique({ where: { idempotencyKey: `order-${orderId}:authorizePayment` } })).toMatchObject({ calls: 8 });
+    // Temporal's own verdict, as its UI shows it: the run failed.
+    expect((await handle.describe()).status.name).toBe('FAILED');
+  }, 120_000);
 });
 
 itLeavesTheStoresConsistent(() => stack.services);
