@@ -1,4 +1,5 @@
 import { ChoreographyClient } from '../../api/choreography-client';
+import { FORWARD_ATTEMPTS } from '../../services/choreography/step-outcome';
 import { SLOW_FAILURES } from '../../services/shipping/shipping-service';
 import { DEFAULT_DEADLINES, STEPS, type Deadlines } from '../../workflows/checkout-types';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
@@ -184,6 +185,19 @@ describe('a choreographed checkout', () => {
     expect(order.services).toMatchObject(COMPLETED_SERVICES);
     expect(ledger(order)).toEqual(['AUTHORIZE', 'CAPTURE']);
   });
+
+  it('payment provider down: the authorization gives up after its deliveries, the saga compensates, the order ends FAILED', async () => {
+    const { orderId } = await place(api, { token: 'tok_provider_down' });
+    // Eight deliveries, 18 to 36 s of backoff between them.
+    const order = await until(api, orderId, ended, 90_000);
+    expect(order).toMatchObject({ status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } });
+    expect(stepOf(order, 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'failed', attempts: FORWARD_ATTEMPTS });
+    expect(stepStatuses(order)).toEqual(steps('compensated', 'completed', 'compensated', 'failed'));
+    // No authorization ever happened: the payment's undo left its tombstone.
+    expect(order.services).toMatchObject(VOIDED_SERVICES);
+    expect(ledger(order)).toEqual([]);
+    expect(timeline(order)).toEqual([...FORWARD.slice(0, 3), 'StepFailed', ...UNDOS]);
+  }, 120_000);
 
   it('customer cancels while the carrier keeps failing: forward steps stop, what was done is undone', async () => {
     const { orderId } = await place(api, { address: { postalCode: '00000' } });
