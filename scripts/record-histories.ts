@@ -2,8 +2,12 @@
 // replay tests. Run it after a deliberate change to the workflow (behind
 // patched()), and commit the new files beside the old ones: old histories must
 // keep replaying, which is the whole point.
+//
+//   npm run histories:record -- v6                        every scenario, as v6-<scenario>.json
+//   npm run histories:record -- v5 --only cancelled-run   a scenario added since v5 was recorded
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
@@ -20,7 +24,19 @@ import { startDevServer } from './dev-server';
 
 const OUT_DIR = join(__dirname, '..', 'test', 'histories');
 
+/** The label, and the scenarios to record: all of them unless `--only` names some. */
+function readArgs(args: string[]): { label: string; names: ScenarioName[] } {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { only: { type: 'string', multiple: true } } });
+  const all = Object.keys(SCENARIOS) as ScenarioName[];
+  const only = values.only as ScenarioName[] | undefined;
+  const unknown = (only ?? []).filter((name) => !all.includes(name));
+  if (unknown.length > 0) throw new Error(`No scenario named ${unknown.join(', ')}; the scenarios are: ${all.join(', ')}`);
+  return { label: positionals[0] ?? 'v1', names: only ?? all };
+}
+
 async function main(): Promise<void> {
+  // Before anything starts: a typo in a name should not cost a server start.
+  const { label, names } = readArgs(process.argv.slice(2));
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // The committed histories must replay anywhere, CI included, where there is no key.
   if (loadConfig().payloadKeys) {
@@ -29,7 +45,6 @@ async function main(): Promise<void> {
         'Unset it to record the committed histories (test/codec/ records and replays an encrypted one itself).',
     );
   }
-  const label = process.argv[2] ?? 'v1';
   const templateUrl = databaseUrlFor(TEMPLATE_DB);
   await migrate(templateUrl, { log: () => undefined });
   await seedCatalog(templateUrl);
@@ -46,7 +61,7 @@ async function main(): Promise<void> {
   try {
     await mkdir(OUT_DIR, { recursive: true });
     await worker.runUntil(async () => {
-      for (const name of Object.keys(SCENARIOS) as ScenarioName[]) {
+      for (const name of names) {
         const run = await runScenario({ client, taskQueue, services }, name);
         const file = join(OUT_DIR, `${label}-${name}.json`);
         await writeFile(file, JSON.stringify(JSON.parse(historyToJSON(await run.handle.fetchHistory())), null, 2) + '\n');

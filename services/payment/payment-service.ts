@@ -226,17 +226,18 @@ export class PaymentService {
   /**
    * The provider counts authorization calls per key: tok_flaky's failures
    * survive worker restarts, tok_lost_response loses only the first response,
-   * and a test can see that a retry never reached the provider.
+   * and a test can see that a retry never reached the provider, or how many
+   * tok_provider_down turned away.
    */
   private async callProvider(token: string, idempotencyKey: string): Promise<number> {
     const [{ calls }] = await this.db.$queryRaw<[{ calls: number }]>`
       INSERT INTO payments.provider_calls (idempotency_key, calls) VALUES (${idempotencyKey}, 1)
       ON CONFLICT (idempotency_key) DO UPDATE SET calls = provider_calls.calls + 1, last_called_at = now()
       RETURNING calls`;
-    if (token === TEST_TOKENS.PROVIDER_DOWN) throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     if (token === TEST_TOKENS.FLAKY && calls <= FLAKY_FAILURES) {
       throw new TransientError(`Payment provider timed out (call ${calls} for this key)`);
     }
+    if (token === TEST_TOKENS.PROVIDER_DOWN) throw new TransientError(`Payment provider unavailable (call ${calls} for this key)`);
     return calls;
   }
 }

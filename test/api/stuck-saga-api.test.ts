@@ -88,7 +88,9 @@ describe('a saga whose workflow task keeps failing', () => {
   let connection: NativeConnection;
 
   beforeAll(async () => {
-    api = startTestApi(stack);
+    // An update deadline beyond the test's timeout: had the API sent an update
+    // and waited it out before its 409, the test would time out instead of passing.
+    api = startTestApi(stack, { checkouts: new CheckoutClient(stack.client, stack.taskQueue, undefined, { updateMs: 10 * 60_000, cancelMs: 10 * 60_000 }) });
     orderId = await placeOrder(api);
     // A worker whose `checkout` throws in every workflow task, as a bug or a
     // nondeterminism error after a deploy would.
@@ -134,12 +136,10 @@ describe('a saga whose workflow task keeps failing', () => {
     });
   });
 
-  it('POST /orders/:id/cancel answers 409 at once, says an operator must rescue it, and changes nothing', async () => {
+  it('POST /orders/:id/cancel answers 409 without waiting, says an operator must rescue it, and changes nothing', async () => {
     const before = await footprint(orderId);
-    const sent = Date.now();
     const res = await post(api, `/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
 
-    expect(Date.now() - sent).toBeLessThan(3000);
     expect(res.status).toBe(409);
     await expectDocumented(res, 'POST /orders/{orderId}/cancel');
     expect(res.headers.get('retry-after')).toBeNull();
@@ -150,11 +150,9 @@ describe('a saga whose workflow task keeps failing', () => {
     expect(await footprint(orderId)).toEqual(before);
   });
 
-  it('POST /orders/:id/resolve answers 409 at once too', async () => {
-    const sent = Date.now();
+  it('POST /orders/:id/resolve answers 409 without waiting too', async () => {
     const res = await post(api, `/orders/${orderId}/resolve`, { action: 'retry', note: 'try again' }, asOperator);
 
-    expect(Date.now() - sent).toBeLessThan(3000);
     expect(res.status).toBe(409);
     await expectDocumented(res, 'POST /orders/{orderId}/resolve');
     expect(await res.json()).toMatchObject({ error: expect.stringMatching(/stuck/), saga: { stuck: true } });
@@ -197,8 +195,8 @@ describe('a saga whose workflow task failed once, and no worker has retried it y
     const cancelled = await post(api, `/orders/${orderId}/cancel`, undefined, api.asOwner(orderId));
     const resolved = await post(api, `/orders/${orderId}/resolve`, { action: 'mark-resolved', note: 'n/a' }, asOperator);
 
+    // They did wait; how much longer than the deadlines a slow machine takes is not this test's business.
     expect(Date.now() - sent).toBeGreaterThanOrEqual(2 * UPDATE_WAIT_MS);
-    expect(Date.now() - sent).toBeLessThan(2 * UPDATE_WAIT_MS + 5000);
     await expectDocumented(cancelled, 'POST /orders/{orderId}/cancel');
     await expectDocumented(resolved, 'POST /orders/{orderId}/resolve');
     for (const res of [cancelled, resolved]) {

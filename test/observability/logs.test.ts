@@ -3,7 +3,7 @@ import { ADDRESS } from '../support/scenarios';
 import { startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { workerLogs } from '../support/worker-logs';
-import { capturingLogger } from './capture';
+import { capturingLogger } from '../support/capturing-logger';
 
 // One order through the API, a real worker and the database; then what the
 // request line, the workflow and the activities logged about it.

@@ -73,8 +73,8 @@ test('the worker counts outcomes, compensations and step durations; the API requ
   expect(worker.value('checkout_step_duration_seconds_count{activity="reserveInventory",outcome="success"}')).toBe(2);
   expect(worker.value('checkout_step_duration_seconds_count{activity="authorizePayment",outcome="success"}')).toBe(1);
   expect(worker.value('checkout_step_duration_seconds_count{activity="authorizePayment",outcome="failure"}')).toBe(1);
-  // A histogram, observed once, whatever the capture took on this machine: its +Inf bucket holds it and the sum is its time.
-  expect(worker.value('checkout_step_duration_seconds_bucket{le="+Inf",activity="capturePayment",outcome="success"}')).toBe(1);
+  // How long a capture took depends on the machine; that it was timed does not.
+  expect(worker.value('checkout_step_duration_seconds_count{activity="capturePayment",outcome="success"}')).toBe(1);
   expect(worker.value('checkout_step_duration_seconds_sum{activity="capturePayment",outcome="success"}')).toBeGreaterThan(0);
   // No outbox on this branch: no gauge pretending it is empty.
   expect(worker.text).not.toContain('checkout_outbox_backlog');

@@ -84,10 +84,13 @@ describe('PaymentService: authorize', () => {
     expect(await ledger(orderId)).toEqual(['AUTHORIZE']);
   });
 
-  it('fails tok_provider_down transiently on every call, and writes nothing', async () => {
+  it('fails tok_provider_down transiently on every call, counting each, and writes nothing', async () => {
     const orderId = uniqueId('ord');
-    for (let call = 0; call < 10; call++) await expect(authorize(orderId, 'tok_provider_down')).rejects.toBeInstanceOf(TransientError);
+    for (let call = 1; call <= 3; call++) {
+      await expect(authorize(orderId, 'tok_provider_down')).rejects.toThrow(new TransientError(`Payment provider unavailable (call ${call} for this key)`));
+    }
     expect(await rows(orderId)).toHaveLength(0);
+    expect(await providerCalls(`${orderId}:authorize`)).toBe(3);
   });
 
   it('tok_lost_response: the first call commits and then fails; findByKey finds it, and the retry returns it without calling the provider', async () => {

@@ -46,14 +46,6 @@ export const SCENARIOS = {
       await handle.executeUpdate(cancelUpdate);
     },
   },
-  'provider-down': { input: (o, s) => order(o, s, { token: 'tok_provider_down' }) },
-  'cancelled-run': {
-    input: (o, s) => order(o, s, { address: { postalCode: '00000' } }),
-    drive: async (handle) => {
-      await untilStatus(handle, 'CREATING_SHIPMENT');
-      await handle.cancel();
-    },
-  },
   'refund-fails-manual-resolution': {
     input: (o, s) => order(o, s, { token: 'tok_refund_fails', address: { country: 'XX' } }),
     drive: async (handle) => {
@@ -62,6 +54,19 @@ export const SCENARIOS = {
       await untilStatus(handle, 'FAILED_NEEDS_MANUAL');
       await handle.executeUpdate(resolveUpdate, { args: [{ action: 'mark-resolved', note: 'refunded by bank transfer, ticket 42' }] });
     },
+  },
+  // `temporal workflow cancel`: Temporal's own cancellation of the run, not the customer's update.
+  'cancelled-run': {
+    input: (o, s) => order(o, s, { address: { postalCode: '00000' } }),
+    drive: async (handle) => {
+      await untilStatus(handle, 'CREATING_SHIPMENT');
+      await handle.cancel();
+    },
+  },
+  // FAILED: the authorization's retries run out. They take 18 to 36 s; a TTL far
+  // beyond them keeps the order from timing out first, which would compensate it.
+  'payment-provider-down': {
+    input: (o, s) => order(o, s, { token: 'tok_provider_down', deadlines: { orderTtlSeconds: 600 } }),
   },
 } satisfies Record<string, Scenario>;
 

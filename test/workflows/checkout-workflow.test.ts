@@ -111,31 +111,19 @@ describe('checkout workflow', () => {
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'CAPTURE']);
   });
 
-  it('provider down: the authorization runs out of retries, the saga compensates and the run ends Failed', async () => {
-    const { orderId, sku, state, handle } = await runScenario(stack, 'provider-down');
-
-    expect(state).toMatchObject({ status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } });
-    expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'failed', attempts: 8 });
-    expect(stepStates(state)).toMatchObject({ createOrder: 'compensated', reserveInventory: 'compensated', createShipment: 'pending' });
-    expect((await handle.describe()).status.name).toBe('FAILED');
-    expect(await stores(orderId)).toMatchObject({
-      order: { status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } },
-      // The provider never answered: the undo of the payment left its tombstone, fencing off a late answer.
-      payment: { status: 'VOIDED', amount: 0 },
-      reservation: { status: 'RELEASED' },
-      shipment: null,
-    });
-    expect(await ledger(orderId)).toEqual([]);
-    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
-  });
-
-  it('cancelled run (temporal workflow cancel): the undos run uncancellable and the order ends COMPENSATED cancelled', async () => {
+  it('cancelled run: the carrier step is cancelled, the undos run regardless, and the order ends COMPENSATED', async () => {
     const { orderId, sku, state, handle } = await runScenario(stack, 'cancelled-run');
 
     expect(state).toMatchObject({ status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } });
-    expect(stepStates(state)).toMatchObject({ reserveInventory: 'compensated', authorizePayment: 'compensated', createShipment: 'failed' });
-    // The saga handled the cancellation itself: its run completed, with the compensated state as its result.
-    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(stepStates(state)).toEqual({
+      createOrder: 'compensated',
+      checkFraud: 'completed',
+      reserveInventory: 'compensated',
+      authorizePayment: 'compensated',
+      createShipment: 'failed',
+      capturePayment: 'pending',
+      completeOrder: 'pending',
+    });
     expect(await stores(orderId)).toMatchObject({
       order: { status: 'COMPENSATED', failure: { step: 'createShipment', reason: 'cancelled' } },
       payment: { status: 'VOIDED', amount: 2500 },
@@ -144,7 +132,37 @@ describe('checkout workflow', () => {
     });
     expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'VOID']);
     expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+    // The run answered its cancellation by rolling back, and then returned: Temporal shows it Completed.
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
+
+  it('payment provider down: the retries run out, the saga still compensates, then the run fails', async () => {
+    const { orderId, sku, state, handle } = await runScenario(stack, 'payment-provider-down');
+
+    expect(state).toMatchObject({ status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } });
+    expect(stepStates(state)).toEqual({
+      createOrder: 'compensated',
+      checkFraud: 'completed',
+      reserveInventory: 'compensated',
+      authorizePayment: 'failed',
+      createShipment: 'pending',
+      capturePayment: 'pending',
+      completeOrder: 'pending',
+    });
+    // Each of the forward step's eight attempts reached the provider.
+    expect(state.steps.find((s) => s.name === 'authorizePayment')).toEqual({ name: 'authorizePayment', status: 'failed', attempts: 8 });
+    expect(await stores(orderId)).toMatchObject({
+      order: { status: 'FAILED', failure: { step: 'authorizePayment', reason: 'retries_exhausted' } },
+      payment: { status: 'VOIDED' },
+      reservation: { status: 'RELEASED' },
+      shipment: null,
+    });
+    expect(await ledger(orderId)).toEqual([]);
+    expect(await stock(sku)).toMatchObject({ available: SCENARIO_STOCK, reserved: 0, sold: 0 });
+    expect(await stack.db.providerCall.findUnique({ where: { idempotencyKey: `order-${orderId}:authorizePayment` } })).toMatchObject({ calls: 8 });
+    // Temporal's own verdict, as its UI shows it: the run failed.
+    expect((await handle.describe()).status.name).toBe('FAILED');
+  }, 120_000);
 });
 
 itLeavesTheStoresConsistent(() => stack.services);
