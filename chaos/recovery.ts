@@ -38,7 +38,8 @@ export type SagaSpan = {
 };
 
 const { EventType } = temporal.api.enums.v1;
-const CLOSE_EVENTS = new Set([
+/** The events that close a run. */
+export const CLOSE_EVENTS: ReadonlySet<number> = new Set([
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
   EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,

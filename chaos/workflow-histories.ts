@@ -7,6 +7,7 @@ import { workflowTraceSinks } from '../lib/tracing';
 import { eachLimit } from '../lib/each-limit';
 import { taskFailureOf } from '../lib/workflow-task-health';
 import { WORKFLOW_INTERCEPTOR_MODULES } from '../worker';
+import { CLOSE_EVENTS } from './recovery';
 
 export type TaskFailure = { cause: string; message: string };
 export type ReplayFailure = { workflowId: string; error: string };
@@ -47,15 +48,6 @@ export function sagaSeconds(history: HistoryAndWorkflowId['history']): number | 
   const closed = last?.eventType && CLOSE_EVENTS.has(last.eventType);
   return closed ? (tsToMs(last.eventTime) - tsToMs(events[0]?.eventTime)) / 1000 : null;
 }
-
-const { EventType } = temporal.api.enums.v1;
-const CLOSE_EVENTS = new Set([
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
-  EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
-]);
 
 /**
  * Replays the histories against the current workflow code, bundled as the
