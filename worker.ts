@@ -65,6 +65,7 @@ type CheckoutWorkerOptions = {
       | 'maxConcurrentLocalActivityExecutions'
       | 'maxConcurrentWorkflowTaskPolls'
       | 'maxConcurrentActivityTaskPolls'
+      | 'stickyQueueScheduleToStartTimeout'
     >
   >;
 };
@@ -115,7 +116,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     dataConverter: dataConverter(config),
     metrics,
     tracing,
-    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows },
+    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows, stickyQueueScheduleToStartTimeout: config.worker.stickyQueueTimeoutSeconds * 1000 },
     workflowBundle: await cachedWorkflowBundle(workflowInterceptorModules(tracing !== undefined)),
   });
   // The sweeper and the messaging below run in every worker process, however
@@ -157,6 +158,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
       metrics: metricsServer.url,
       ...(temporalCorePort > 0 && { temporalCoreMetrics: `http://${host}:${temporalCorePort}/metrics` }),
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
+      stickyQueueTimeoutSeconds: config.worker.stickyQueueTimeoutSeconds,
     },
     'Worker polling',
   );

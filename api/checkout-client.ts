@@ -59,7 +59,7 @@ export type TemporalTimeouts = {
   startMs: number;
 };
 
-export const DEFAULT_TIMEOUTS: TemporalTimeouts = { cancelMs: 1500, readMs: 800, startMs: 2000 };
+export const DEFAULT_TIMEOUTS: TemporalTimeouts = { cancelMs: 1500, readMs: 800, startMs: 800 };
 
 /** How long past its deadline a call may take to report that it ran out, before the API stops waiting for it. */
 const LATE_MS = 50;

@@ -125,6 +125,12 @@ const env = z.object({
       .refine((n) => n !== 1, 'must be 0 (no cache) or at least 2')
       .default(1000),
   ),
+  // How long a workflow task waits on the worker's sticky queue before the
+  // server hands it to any worker. The SDK's 10 s is what a saga loses when its
+  // worker dies: every task sent to the dead worker waits that long. 3 s took
+  // a fresh worker through the sagas a killed one left about 1.75 times as
+  // fast (npm run bench -- takeover, bench/README.md "Taking back open sagas").
+  STICKY_QUEUE_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(3),
 });
 
 /**
@@ -187,6 +193,8 @@ export type Config = {
     processes: number;
     /** Worker.create's maxCachedWorkflows (MAX_CACHED_WORKFLOWS, 1,000 unless set). */
     maxCachedWorkflows: number;
+    /** Worker.create's stickyQueueScheduleToStartTimeout, in seconds (STICKY_QUEUE_TIMEOUT_SECONDS, 3 unless set). */
+    stickyQueueTimeoutSeconds: number;
   };
 };
 
@@ -243,7 +251,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : [],
     },
     metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
-    worker: { processes: e.WORKER_PROCESSES, maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS },
+    worker: { processes: e.WORKER_PROCESSES, maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS, stickyQueueTimeoutSeconds: e.STICKY_QUEUE_TIMEOUT_SECONDS },
   };
 }
 

@@ -30,12 +30,16 @@ describe('loadConfig', () => {
       payloadKeys: undefined,
       codec: { port: 8888, authToken: undefined, corsOrigins: [] },
       metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
-      worker: { processes: 1, maxCachedWorkflows: 1000 },
+      worker: { processes: 1, maxCachedWorkflows: 1000, stickyQueueTimeoutSeconds: 3 },
     });
   });
 
   it('reads the worker processes and the workflow cache size', () => {
-    expect(config({ WORKER_PROCESSES: '3', MAX_CACHED_WORKFLOWS: '250' }).worker).toEqual({ processes: 3, maxCachedWorkflows: 250 });
+    expect(config({ WORKER_PROCESSES: '3', MAX_CACHED_WORKFLOWS: '250' }).worker).toEqual({
+      processes: 3,
+      maxCachedWorkflows: 250,
+      stickyQueueTimeoutSeconds: 3,
+    });
     // 0 is the SDK's own way to turn the cache off: accepted when asked for explicitly.
     expect(config({ MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
   });
@@ -100,6 +104,7 @@ describe('loadConfig', () => {
     ['a negative workflow cache', { MAX_CACHED_WORKFLOWS: '-1' }, 'MAX_CACHED_WORKFLOWS'],
     ['a workflow cache that is no number', { MAX_CACHED_WORKFLOWS: 'lots' }, 'MAX_CACHED_WORKFLOWS'],
     ['a workflow cache of one, which the SDK would quietly make two', { MAX_CACHED_WORKFLOWS: '1' }, 'MAX_CACHED_WORKFLOWS'],
+    ['a sticky queue timeout of zero', { STICKY_QUEUE_TIMEOUT_SECONDS: '0' }, 'STICKY_QUEUE_TIMEOUT_SECONDS'],
   ])('refuses %s, naming the variable', (_what, env, variable) => {
     expect(refusal(env)).toMatch(new RegExp(`^ConfigError: Invalid configuration: ${variable}: [^\\n]+$`));
   });
