@@ -41,6 +41,27 @@ describe("a saga's span", () => {
     expect(historySpan({ events: [] })).toBeNull();
   });
 
+  it("closed when the workflow task that closed it completed, not at the close event's own, later time", () => {
+    const event = (eventType: number, ms: number) => ({ eventType, eventTime: msToTs(T0 + ms) });
+    const events = [
+      event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, 0),
+      event(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED, 1000),
+      event(EventType.EVENT_TYPE_MARKER_RECORDED, 1000),
+      event(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES, 1010),
+      event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, 1013),
+    ];
+    const span = historySpan({ events })!;
+    expect(span.closedMs).toBe(T0 + 1000);
+    // A worker killed between the two: the saga had closed, it is not one that never moved again.
+    expect(progressAfter(T0 + 1005, [{ ...span, orderId: 'ord_done', kind: 'happy', coordination: 'orchestration' }])).toMatchObject({
+      openSagas: 0,
+      noProgress: [],
+    });
+    // Terminated from outside: its own event is the close.
+    const terminated = [...events.slice(0, 2), event(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, 5000)];
+    expect(historySpan({ events: terminated })!.closedMs).toBe(T0 + 5000);
+  });
+
   it('from a choreographed order’s timeline: every event a step, closed by the inventory’s last word', () => {
     const e = (type: string, s: number) => ({ type, occurredAt: new Date(at(s)).toISOString() });
     expect(timelineSpan([e('OrderPlaced', 1), e('FraudCleared', 2), e('InventoryReleased', 5), e('OrderTimedOut', 120)])).toEqual({
