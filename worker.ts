@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporal
 import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { cachedWorkflowBundle } from './lib/workflow-bundle';
-import { ConfigError, loadConfig } from './lib/config';
+import { ConfigError, loadConfig, type Config } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
 import { logger, temporalLogger } from './lib/logger';
@@ -40,6 +40,28 @@ export function workflowInterceptorModules(tracing: boolean): string[] {
   return tracing ? WORKFLOW_INTERCEPTOR_MODULES : [LOG_INTERCEPTORS];
 }
 
+/** The worker options a deployment tunes; the rest are the checkout's own. */
+export type CheckoutWorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxCachedWorkflows'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentWorkflowTaskPolls'
+    | 'maxConcurrentActivityTaskPolls'
+    | 'stickyQueueScheduleToStartTimeout'
+  >
+>;
+
+/** The tuning `npm run worker` runs with: the SDK's defaults but for the cache and the sticky queue's timeout. */
+export function deployedTuning(config: Pick<Config, 'worker'>): CheckoutWorkerTuning {
+  return {
+    maxCachedWorkflows: config.worker.maxCachedWorkflows,
+    stickyQueueScheduleToStartTimeout: config.worker.stickyQueueTimeoutSeconds * 1000,
+  };
+}
+
 type CheckoutWorkerOptions = {
   connection: NativeConnection;
   namespace: string;
@@ -55,19 +77,8 @@ type CheckoutWorkerOptions = {
   metrics?: WorkerMetrics;
   /** Where workflow spans are exported; without it they are dropped (activity spans follow the global provider). */
   tracing?: Tracing;
-  /** Slots, pollers and cache (MAX_CACHED_WORKFLOWS, the bench's settings); the SDK's defaults otherwise. */
-  tuning?: Partial<
-    Pick<
-      WorkerOptions,
-      | 'maxCachedWorkflows'
-      | 'maxConcurrentWorkflowTaskExecutions'
-      | 'maxConcurrentActivityTaskExecutions'
-      | 'maxConcurrentLocalActivityExecutions'
-      | 'maxConcurrentWorkflowTaskPolls'
-      | 'maxConcurrentActivityTaskPolls'
-      | 'stickyQueueScheduleToStartTimeout'
-    >
-  >;
+  /** Slots, pollers, cache and sticky queue (MAX_CACHED_WORKFLOWS, STICKY_QUEUE_TIMEOUT_SECONDS, the bench's settings); the SDK's defaults otherwise. */
+  tuning?: CheckoutWorkerTuning;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -116,7 +127,7 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     dataConverter: dataConverter(config),
     metrics,
     tracing,
-    tuning: { maxCachedWorkflows: config.worker.maxCachedWorkflows, stickyQueueScheduleToStartTimeout: config.worker.stickyQueueTimeoutSeconds * 1000 },
+    tuning: deployedTuning(config),
     workflowBundle: await cachedWorkflowBundle(workflowInterceptorModules(tracing !== undefined)),
   });
   // The sweeper and the messaging below run in every worker process, however
