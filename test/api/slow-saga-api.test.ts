@@ -11,7 +11,7 @@ import { workflowIdFor } from '../../workflows/workflow-id';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 import { expectDocumented } from '../support/openapi';
 import { ADDRESS } from '../support/scenarios';
-import { startTestApi, type TestApi } from '../support/test-api';
+import { post, startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { startWorker } from '../support/workers';
 
@@ -51,13 +51,6 @@ async function placeOrder(api: TestApi, postalCode?: string): Promise<string> {
   started.push(orderId);
   return orderId;
 }
-
-const post = (api: TestApi, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${api.base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 /** The accepted updates of this name in the saga's history. */
 async function acceptedUpdates(orderId: string, name: string): Promise<number> {

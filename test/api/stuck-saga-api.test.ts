@@ -10,7 +10,7 @@ import { workflowIdFor } from '../../workflows/workflow-id';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 import { expectDocumented } from '../support/openapi';
 import { ADDRESS } from '../support/scenarios';
-import { startTestApi, type TestApi } from '../support/test-api';
+import { post, startTestApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 
 // The API in front of sagas the server will not query or update, because
@@ -34,23 +34,17 @@ afterAll(async () => {
 });
 
 async function placeOrder(api: TestApi): Promise<string> {
-  const res = await fetch(`${api.base}/orders`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ customerId: 'cust_stuck', items: [{ sku: 'KB-001', quantity: 1 }], payment: { token: 'tok_visa' }, shippingAddress: ADDRESS }),
+  const res = await post(api, '/orders', {
+    customerId: 'cust_stuck',
+    items: [{ sku: 'KB-001', quantity: 1 }],
+    payment: { token: 'tok_visa' },
+    shippingAddress: ADDRESS,
   });
   expect(res.status).toBe(202);
   const { orderId } = await res.json();
   started.push(orderId);
   return orderId;
 }
-
-const post = (api: TestApi, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${api.base}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 /** What the services hold for the order, and the rows of every table: an answer that changed nothing leaves both as they were. */
 async function footprint(orderId: string) {

@@ -2,13 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { audit } from '../../audit/audit';
 import { ManagedProcess } from '../../chaos/managed-process';
 import { sleep } from '../../lib/backoff';
 import { DEV_OPERATOR_TOKEN } from '../../lib/config';
-import { workflowTraceSinks } from '../../lib/tracing';
 import { rescueStuckSagas } from '../../ops/rescue';
 import { workflowTaskTrouble } from '../../lib/workflow-task-health';
 import { freePort } from '../../scripts/dev-server';
@@ -26,7 +24,7 @@ import { finalState } from '../support/run-scenario';
 import { SCENARIOS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
-import { bundleCheckout, startWorker } from '../support/workers';
+import { bundleCheckout, expectReplays, startWorker } from '../support/workers';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 import { NOT_YET } from './fixtures/workflow-before-versions-first';
 
@@ -158,7 +156,7 @@ describe('npm run ops -- rescue', () => {
       expect(await finalState(rescued)).toMatchObject({ status: 'COMPENSATED', failure: { reason: 'cancelled_by_customer' } });
       expect(await ledger(orderId)).toEqual(['AUTHORIZE', 'VOID']);
       expect((await audit(stack.services, { maxOpenSeconds: 3600, notificationGraceSeconds: 3600 }, stack)).violations).toEqual([]);
-      await expectReplays(rescued);
+      await expectReplays(rescued, current);
     } finally {
       await worker.stop();
     }
@@ -202,7 +200,7 @@ describe('npm run ops -- rescue', () => {
       });
       expect(await stack.services.inventory.reservationFor(orderId)).toMatchObject({ status: 'RELEASED' });
       expect(await stack.services.shipping.shipmentFor(orderId)).toMatchObject({ status: 'CANCELLED' });
-      await expectReplays(rescued);
+      await expectReplays(rescued, current);
     } finally {
       await worker.stop();
     }
@@ -210,12 +208,6 @@ describe('npm run ops -- rescue', () => {
 
   itLeavesTheStoresConsistent(() => stack.services);
 });
-
-async function expectReplays(handle: WorkflowHandle<typeof checkout>): Promise<void> {
-  await expect(
-    Worker.runReplayHistory({ workflowBundle: current, sinks: workflowTraceSinks(undefined) }, await handle.fetchHistory(), handle.workflowId),
-  ).resolves.toBeUndefined();
-}
 
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<boolean> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await sleep(250)) if (await check()) return true;

@@ -57,6 +57,19 @@ export class HeldWorkflowTasks {
     return { reached, release };
   }
 
+  /**
+   * Runs the saga's workflow tasks until `activity` has started, then takes
+   * the workflow worker away. The activity is still held: releasing it puts its
+   * result in the history, where it waits for the next workflow worker.
+   */
+  async heldWithoutWorkflowWorker(activity: keyof CheckoutActivities): Promise<Gate> {
+    const gate = this.hold(activity);
+    await this.resumeWorkflowTasks();
+    await gate.reached;
+    await this.holdWorkflowTasks();
+    return gate;
+  }
+
   /** No workflow task of the task queue runs until resumeWorkflowTasks(): the worker shuts down, its cache with it. */
   async holdWorkflowTasks(): Promise<void> {
     const current = this.workflowWorker;

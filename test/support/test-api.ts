@@ -15,6 +15,14 @@ export type TestApi = {
   close(): void;
 };
 
+/** A POST to the test API, with a JSON body when one is given. */
+export const post = (api: TestApi, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${api.base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
 /** The key the test API derives order secrets from, unless a test passes another. */
 export const TEST_ORDER_SECRET_KEY = 'test-order-secret-key';
 

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
+import { workflowTraceSinks } from '../../lib/tracing';
 import { createCheckoutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker';
 import type { TestStack } from './test-stack';
 
@@ -26,6 +28,16 @@ export function bundleCheckout(opts: { interceptorModules?: string[]; workflowMo
       }),
     }),
   });
+}
+
+/** The saga's history so far replays on `bundle` (the run's bundle unless told otherwise): no nondeterminism. */
+export async function expectReplays(
+  handle: WorkflowHandle,
+  bundle: WorkerOptions['workflowBundle'] = { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+): Promise<void> {
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: bundle!, sinks: workflowTraceSinks(undefined) }, await handle.fetchHistory(), handle.workflowId),
+  ).resolves.toBeUndefined();
 }
 
 /** A checkout worker on the stack's task queue, with the run's bundle unless told otherwise. Stop it to take it away. */

@@ -1,6 +1,4 @@
-import type { WorkflowHandle } from '@temporalio/client';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
-import { workflowTraceSinks } from '../../lib/tracing';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../../workflows';
 import type { Deadlines } from '../../workflows/checkout-types';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
@@ -11,7 +9,7 @@ import { finalState } from '../support/run-scenario';
 import { ADDRESS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
-import { bundleCheckout } from '../support/workers';
+import { bundleCheckout, expectReplays } from '../support/workers';
 
 // The interleavings that a loaded or restarted worker produces by chance,
 // forced one by one: the workflow tasks are held back (no workflow worker
@@ -37,10 +35,7 @@ const ledger = async (orderId: string) => (await stack.services.payments.ledgerF
 describe('one activation, two events', () => {
   it("the shipment's result with the order TTL's timer: the shipped order completes", async () => {
     const { orderId, handle } = await startOrder({ orderTtlSeconds: 8 });
-    const shipment = tasks.hold('createShipment');
-    await tasks.resumeWorkflowTasks();
-    await shipment.reached;
-    await tasks.holdWorkflowTasks();
+    const shipment = await tasks.heldWithoutWorkflowWorker('createShipment');
     shipment.release();
     await untilEvent(handle, activityEnded('createShipment'));
     const { event: ttl } = await untilEvent(handle, isType('EVENT_TYPE_TIMER_FIRED'));
@@ -56,10 +51,7 @@ describe('one activation, two events', () => {
 
   it("the shipment's result with the customer's cancel: the cancel is refused as too late, the order completes", async () => {
     const { orderId, handle } = await startOrder();
-    const shipment = tasks.hold('createShipment');
-    await tasks.resumeWorkflowTasks();
-    await shipment.reached;
-    await tasks.holdWorkflowTasks();
+    const shipment = await tasks.heldWithoutWorkflowWorker('createShipment');
     shipment.release();
     const { event: shipped } = await untilEvent(handle, activityEnded('createShipment'));
     const cancel = await sendUpdate(handle, cancelUpdate);
@@ -79,10 +71,7 @@ describe('one activation, two events', () => {
   it("the shipment's result with the payment hold's renewal timer: the renewal is dropped, the order completes", async () => {
     // The hold is renewed when half of it is left: 5 s after the authorization.
     const { orderId, handle } = await startOrder({ paymentHoldSeconds: 10 });
-    const shipment = tasks.hold('createShipment');
-    await tasks.resumeWorkflowTasks();
-    await shipment.reached;
-    await tasks.holdWorkflowTasks();
+    const shipment = await tasks.heldWithoutWorkflowWorker('createShipment');
     const { event: renewal } = await untilEvent(handle, isType('EVENT_TYPE_TIMER_FIRED'));
     shipment.release();
     await untilEvent(handle, activityEnded('createShipment'));
@@ -194,16 +183,6 @@ async function startOrder(deadlines: Partial<Deadlines> = {}, opts: { token?: st
     args: [input(orderId, await lamp(), deadlines, opts)],
   });
   return { orderId, handle };
-}
-
-async function expectReplays(handle: WorkflowHandle): Promise<void> {
-  await expect(
-    Worker.runReplayHistory(
-      { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, sinks: workflowTraceSinks(undefined) },
-      await handle.fetchHistory(),
-      handle.workflowId,
-    ),
-  ).resolves.toBeUndefined();
 }
 
 itLeavesTheStoresConsistent(() => stack.services);

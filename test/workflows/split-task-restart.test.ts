@@ -1,7 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
 import { sleep } from '../../lib/backoff';
-import { workflowTraceSinks } from '../../lib/tracing';
 import { cancelUpdate, checkout } from '../../workflows';
 import { commandsByTask } from '../support/history-tasks';
 import { finalState } from '../support/run-scenario';
@@ -9,7 +8,7 @@ import { startWithQueryOnFirstTask } from '../support/query-on-first-task';
 import { SCENARIOS, SCENARIO_STOCK, untilStatus } from '../support/scenarios';
 import { uniqueId } from '../support/service-db';
 import { startTestStack, type TestStack } from '../support/test-stack';
-import { bundleCheckout, startWorker, startWorkerProcess } from '../support/workers';
+import { bundleCheckout, expectReplays, startWorker, startWorkerProcess } from '../support/workers';
 import { itLeavesTheStoresConsistent } from '../support/audit-stores';
 
 // The shape that stranded 0.6% of the sagas of a 1,000-order chaos run: a
@@ -56,13 +55,7 @@ describe('a saga whose local-activity result crossed a workflow task', () => {
     } finally {
       await second.stop();
     }
-    await expect(
-      Worker.runReplayHistory(
-        { workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, sinks: workflowTraceSinks(undefined) },
-        await handle.fetchHistory(),
-        handle.workflowId,
-      ),
-    ).resolves.toBeUndefined();
+    await expectReplays(handle);
   });
 
   it('a worker that dies in the next task, then a cancel: the new worker replays and lets the step in flight finish', async () => {
