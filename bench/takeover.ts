@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { sleep } from '../lib/backoff';
+import { loadConfig } from '../lib/config';
 import { cachedWorkflowBundle } from '../lib/workflow-bundle';
 import { TEST_TOKENS } from '../services/payment/test-tokens';
 import { UNREACHABLE_POSTAL_CODE } from '../services/shipping/shipping-service';
@@ -38,7 +39,8 @@ import type { FromTakeoverWorker, TakeoverWorkerSettings } from './takeover-work
 
 type Variant = { name: string; tuning: CheckoutWorkerTuning; restart: 'at once' | 'after a pause'; about: string };
 
-const DEPLOYED = deployedTuning({ worker: { processes: 1, maxCachedWorkflows: 1000, stickyQueueTimeoutSeconds: 3 } });
+// What `npm run worker` runs with out of the box: the defaults, whatever this shell's environment says.
+const DEPLOYED = deployedTuning(loadConfig({}));
 /** Longer than any sticky timeout here: by then every task has moved to the normal queue. */
 const PAUSE_MS = 12_000;
 
