@@ -6,7 +6,9 @@
 // every import counts here, erased or not (see workflows-are-deterministic).
 
 /** The application: what runs in production. */
-const APP = ['^(api|activities|lib|services|workflows)/', '^worker\\.ts$'];
+const APP = ['^(api|activities|domain|lib|services|workflows)/', '^worker\\.ts$'];
+/** The checkout's vocabulary (domain/checkout-vocabulary.ts): pure, and loaded by every layer, the browser included. */
+const DOMAIN = '^domain/';
 /** What the Docker image runs besides the app: the migration and the seed (docker-compose.yml). */
 const IMAGE_SCRIPTS = '^scripts/db/(migrate|seed)\\.ts$';
 /** Tooling around the app: it may import the app, never the other way round. */
@@ -18,6 +20,15 @@ const WEB = '^web/';
 module.exports = {
   forbidden: [
     {
+      name: 'domain-imports-nothing',
+      comment:
+        "The checkout's vocabulary is loaded by the workflow sandbox (which replays it), the browser (which bundles it) and the services (which know no Temporal). " +
+        'Whatever it imported would have to be safe in all three, so it imports nothing at all: no package, no other module of the app, no tooling.',
+      severity: 'error',
+      from: { path: DOMAIN },
+      to: { pathNot: DOMAIN },
+    },
+    {
       name: 'no-circular',
       comment: 'A cycle makes the modules in it one module that nobody can read, test or move alone, and its import order decides what is still undefined.',
       severity: 'error',
@@ -27,16 +38,18 @@ module.exports = {
     {
       name: 'workflows-are-deterministic',
       comment:
-        'Workflow code is replayed in the sandbox: it may import only @temporalio/workflow and its own pure modules. ' +
+        "Workflow code is replayed in the sandbox: it may import only @temporalio/workflow, its own pure modules and the checkout's vocabulary (domain/, pure by domain-imports-nothing). " +
         '@temporalio/common is allowed: pure and deterministic (search attribute keys), and bundled with @temporalio/workflow anyway. ' +
         'activities/ is allowed for the types proxyActivities needs; .oxlintrc.json makes those imports type-only, so they are erased.',
       severity: 'error',
       from: { path: '^workflows/' },
-      to: { pathNot: ['^workflows/', '^node_modules/@temporalio/(workflow|common)/', '^activities/'] },
+      to: { pathNot: ['^workflows/', DOMAIN, '^node_modules/@temporalio/(workflow|common)/', '^activities/'] },
     },
     {
       name: 'lib-knows-no-app',
-      comment: 'lib/ is the shared infrastructure at the bottom: everything may use it, so it may use nothing of the app.',
+      comment:
+        'lib/ is the shared infrastructure at the bottom: everything may use it, so it may use nothing of the app. ' +
+        "Only the checkout's vocabulary (domain/) lies below it: it imports nothing, so using it cannot close a loop.",
       severity: 'error',
       from: { path: '^lib/' },
       to: { path: ['^(api|activities|services|workflows)/', '^worker\\.ts$'] },
@@ -73,10 +86,10 @@ module.exports = {
       name: 'web-is-browser-code',
       comment:
         'The web app runs in the browser and talks to the API over HTTP only: it may import Preact, the EventSource it uses and its own modules, ' +
-        "plus the saga's pure types and constants (workflows/checkout-types.ts). Server code would not even bundle for a browser, and must not try.",
+        "plus the checkout's vocabulary (domain/) and the saga's pure types and constants (workflows/checkout-types.ts). Server code would not even bundle for a browser, and must not try.",
       severity: 'error',
       from: { path: WEB },
-      to: { pathNot: [WEB, '^node_modules/(preact|eventsource|eventsource-parser)/', '^workflows/checkout-types\\.ts$'] },
+      to: { pathNot: [WEB, DOMAIN, '^node_modules/(preact|eventsource|eventsource-parser)/', '^workflows/checkout-types\\.ts$'] },
     },
     {
       name: 'nothing-imports-the-web-app',
@@ -125,7 +138,18 @@ module.exports = {
     doNotFollow: { path: ['^node_modules/', '^bench/node_modules/', '^generated/'] },
     // web/'s .tsx files: dependency-cruiser's swc parser reads TypeScript without JSX. They import the
     // saga's types through web/src/types.ts, which it does check; .oxlintrc.json keeps them to that.
-    exclude: { path: ['^coverage/', '^\\.data/', '^test/histories/', '^bench/results/', '^web/dist/', '^web/src/.*\\.tsx$'] },
+    exclude: {
+      path: [
+        '^coverage/',
+        '^\\.data/',
+        '^test/histories/',
+        '^builds/.*\\.js$',
+        '^test/ops/fixtures/.*\\.js$',
+        '^bench/results/',
+        '^web/dist/',
+        '^web/src/.*\\.tsx$',
+      ],
+    },
     // generated/ may be a symbolic link (a git worktree's): keep its name in the report.
     preserveSymlinks: true,
     // The packages' "exports" (@nats-io/*, tsx/cjs), as Node resolves them for require().

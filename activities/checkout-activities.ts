@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { Services } from '../services';
 import type { OrderOutcome } from '../services/order/order-service';
-import type { Address, LineItem } from '../workflows/checkout-types';
+import type { Address, LineItem, UndoName } from '../domain/checkout-vocabulary';
 import { heartbeating, toTemporal } from './to-temporal';
 
 type Keyed = { orderId: string; key: string };
@@ -59,3 +59,6 @@ export function createCheckoutActivities({ orders, inventory, payments, shipping
 type AuthorizeArgs = { token: string; amount: number; currency: string; holdSeconds: number };
 
 export type CheckoutActivities = ReturnType<typeof createCheckoutActivities>;
+
+// Every undo the vocabulary names is an activity the workflow can schedule by that name.
+type _EveryUndoIsAnActivity = Pick<CheckoutActivities, UndoName>;

@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { FORWARD_RETRY } from '../domain/checkout-vocabulary';
 import { backoffMs } from '../lib/backoff';
 import { BusinessError, TransientError } from '../services/errors';
 import type { Attempted, FailureDetails } from '../workflows/checkout-types';
@@ -38,11 +39,11 @@ export async function toTemporal<T extends object>(call: () => Promise<T>): Prom
 /**
  * Temporal's retry policy backs off exponentially but without jitter, so
  * sagas that failed together against a struggling provider would retry in
- * lockstep. For transient errors we pick the delay ourselves: exponential
- * from 500 ms, capped at 10 s, with jitter.
+ * lockstep. For transient errors we pick the delay ourselves: the forward
+ * steps' backoff, with jitter, as the choreography's redeliveries have it.
  */
 export function jitteredBackoff(attempt: number, random: () => number = Math.random): number {
-  return backoffMs(attempt - 1, { baseMs: 500, maxMs: 10_000, random });
+  return backoffMs(attempt - 1, { baseMs: FORWARD_RETRY.initialIntervalMs, maxMs: FORWARD_RETRY.maximumIntervalMs, random });
 }
 
 /**

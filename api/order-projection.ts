@@ -3,20 +3,11 @@
 // No workflow holds this state, so it is computed on read, in the same shape as
 // the orchestrated saga's status query, so that clients need not care which
 // kind of order they read. Pure: a unit test feeds it timelines.
-import type { SagaEvent, SagaFailure } from '../services/choreography/saga-events';
-import { nextStep, STEP_DONE_BY } from '../services/choreography/saga-events';
+import { EXPIRED_REASON, isUndoable, STEPS, type StepName, type TimerName, UNDO_OF, type UndoableStep } from '../domain/checkout-vocabulary';
+import type { SagaEvent, SagaEventOf, SagaFailure, UndoDoneType } from '../services/choreography/saga-events';
+import { nextStep, STEP_DONE_BY, undoneStep } from '../services/choreography/saga-events';
 import type { OrderView } from '../services/order/order-service';
-import {
-  type CheckoutFailure,
-  type CheckoutState,
-  type CheckoutStatus,
-  STEPS,
-  type StepName,
-  type StepState,
-  type TimerState,
-  UNDO_OF,
-  type UndoState,
-} from '../workflows/checkout-types';
+import type { CheckoutFailure, CheckoutState, CheckoutStatus, StepState, TimerState, UndoState } from '../workflows/checkout-types';
 
 /** The status an open order has while each step runs, as the orchestrated saga reports it. */
 const RUNNING_STATUS: Record<StepName, CheckoutStatus> = {
@@ -29,9 +20,6 @@ const RUNNING_STATUS: Record<StepName, CheckoutStatus> = {
   completeOrder: 'CAPTURING_PAYMENT',
 };
 
-/** The undo events, and the step each one undoes. */
-const UNDONE_BY = { ShipmentCancelled: 'createShipment', PaymentReversed: 'authorizePayment', InventoryReleased: 'reserveInventory' } as const;
-
 /** One line of "everything that happened to order X". */
 export type TimelineEntry = { type: SagaEvent['type']; at: string; attempt: number; detail?: string };
 
@@ -39,7 +27,8 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
   const steps = new Map<StepName, StepState>(STEPS.map((name) => [name, { name, status: 'pending', attempts: 0 }]));
   const step = (name: StepName) => steps.get(name)!;
   const types = new Set(timeline.map((e) => e.type));
-  const undos = new Map<keyof typeof UNDO_OF, UndoState>();
+  const undos = new Map<UndoableStep, UndoState>();
+  const register = (undoable: UndoableStep) => undos.set(undoable, { step: undoable, undo: UNDO_OF[undoable], status: 'registered' });
   let failure: SagaFailure | undefined;
   let refused: SagaFailure[] = [];
   let trackingNumber: string | null = null;
@@ -50,7 +39,7 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
     const done = STEPS.find((s) => STEP_DONE_BY[s] === event.type);
     if (done) {
       Object.assign(step(done), { status: 'completed', attempts: event.attempt });
-      if (done in UNDO_OF) undos.set(done as keyof typeof UNDO_OF, { step: done, undo: UNDO_OF[done as keyof typeof UNDO_OF], status: 'registered' });
+      if (isUndoable(done)) register(done);
     }
     if (event.type === 'ShipmentCreated') trackingNumber = event.trackingNumber;
     if (event.type === 'OperatorResolved') resolutions.push({ action: event.action, note: event.note, at: event.occurredAt });
@@ -59,16 +48,15 @@ export function projectCheckout(order: OrderView, timeline: readonly SagaEvent[]
       const failed = event.failure.step;
       Object.assign(step(failed), { status: 'failed', attempts: event.attempt });
       // Its outcome may be unknown (a timeout after the provider acted): its undo runs anyway, as the workflow's does.
-      if (failed in UNDO_OF && !undos.has(failed as keyof typeof UNDO_OF)) {
-        undos.set(failed as keyof typeof UNDO_OF, { step: failed, undo: UNDO_OF[failed as keyof typeof UNDO_OF], status: 'registered' });
-      }
+      if (isUndoable(failed) && !undos.has(failed)) register(failed);
     }
-    if (event.type === 'ShipmentCancelled' || event.type === 'PaymentReversed' || event.type === 'InventoryReleased') {
-      failure ??= event.failure;
+    const undone = undoneStep(event.type);
+    if (undone) {
+      const undoDone = event as SagaEventOf<UndoDoneType>;
+      failure ??= undoDone.failure;
       stopped = true;
-      refused = event.refused;
-      const undone = UNDONE_BY[event.type];
-      const wasRefused = event.refused.some((r) => r.step === undone);
+      refused = undoDone.refused;
+      const wasRefused = undoDone.refused.some((r) => r.step === undone);
       const undo = undos.get(undone);
       if (undo) undo.status = wasRefused ? 'failed' : 'undone';
       const s = step(undone);
@@ -113,13 +101,16 @@ function timersOf(timeline: readonly SagaEvent[], failure: SagaFailure | undefin
   const shipped = at('ShipmentCreated');
   const over = closed || Boolean(failure);
   const timers: TimerState[] = [];
-  const timer = (name: TimerState['name'], endsAt: Date, stoppedBy: unknown, expiredReason: string) =>
-    timers.push({ name, endsAt: endsAt.toISOString(), status: failure?.reason === expiredReason ? 'expired' : stoppedBy || over ? 'stopped' : 'running' });
-  if (placed) timer('orderTtl', addSeconds(placed.occurredAt, placed.order.deadlines.orderTtlSeconds), shipped, 'timed_out');
+  const timer = (name: TimerName, endsAt: Date, stoppedBy: unknown) =>
+    timers.push({
+      name,
+      endsAt: endsAt.toISOString(),
+      status: failure?.reason === EXPIRED_REASON[name] ? 'expired' : stoppedBy || over ? 'stopped' : 'running',
+    });
+  if (placed) timer('orderTtl', addSeconds(placed.occurredAt, placed.order.deadlines.orderTtlSeconds), shipped);
   if (authorized) {
-    timer('shippingSla', addSeconds(authorized.occurredAt, authorized.order.deadlines.shippingSlaSeconds), shipped, 'shipping_timeout');
-    if (authorized.type === 'PaymentAuthorized' && authorized.expiresAt)
-      timer('paymentHold', new Date(authorized.expiresAt), at('PaymentCaptured'), 'authorization_expired');
+    timer('shippingSla', addSeconds(authorized.occurredAt, authorized.order.deadlines.shippingSlaSeconds), shipped);
+    if (authorized.type === 'PaymentAuthorized' && authorized.expiresAt) timer('paymentHold', new Date(authorized.expiresAt), at('PaymentCaptured'));
   }
   return timers;
 }

@@ -12,7 +12,8 @@ import type {
   UndoState,
   UndoStatus,
 } from './checkout-types';
-import { STEPS, TERMINAL_STATUSES, UNDO_OF } from './checkout-types';
+import { isUndoable, STEPS, UNDO_OF } from '../domain/checkout-vocabulary';
+import { TERMINAL_STATUSES } from './checkout-types';
 
 /** A change of the saga's status, with the failure that caused it, if any. */
 export type StatusChange = { from: CheckoutStatus; status: CheckoutStatus; failure?: CheckoutFailure };
@@ -141,7 +142,7 @@ export class CheckoutProgress {
 }
 
 function undoState({ key, status }: { key: StepName; status: UndoStatus }): UndoState {
-  return { step: key, undo: UNDO_OF[key as keyof typeof UNDO_OF] ?? key, status };
+  return { step: key, undo: isUndoable(key) ? UNDO_OF[key] : key, status };
 }
 
 /** Activities attach `{attempt}` to their failures' details; see activities/to-temporal.ts. */

@@ -1,20 +1,11 @@
 // Types shared by the workflow, its activities and the API. Pure: no imports
-// with side effects, so the workflow sandbox can load it.
+// with side effects, so the workflow sandbox can load it. The words both sagas
+// share live in domain/checkout-vocabulary.ts; they are re-exported here for
+// the many modules that import them from the saga's types.
+import type { Address, Deadlines, LineItem, StepName, TimerName } from '../domain/checkout-vocabulary';
 
-export type LineItem = { sku: string; quantity: number };
-export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
-
-/** The saga's clocks. The API fills them from configuration; tests use seconds. */
-export type Deadlines = {
-  /** No saga stays open longer than this: at the deadline it compensates (`timed_out`). */
-  orderTtlSeconds: number;
-  /** The carrier has this long, retries included, to create the shipment (`shipping_timeout`). */
-  shippingSlaSeconds: number;
-  /** An authorization expires after this; the saga renews it while it waits for the shipment. */
-  paymentHoldSeconds: number;
-};
-
-export const DEFAULT_DEADLINES: Deadlines = { orderTtlSeconds: 900, shippingSlaSeconds: 300, paymentHoldSeconds: 600 };
+export type { Address, Deadlines, LineItem, StepName, TimerName, UndoableStep, UndoName } from '../domain/checkout-vocabulary';
+export { DEFAULT_DEADLINES, STEPS, UNDO_OF } from '../domain/checkout-vocabulary';
 
 export type CheckoutInput = {
   orderId: string;
@@ -24,9 +15,6 @@ export type CheckoutInput = {
   shippingAddress: Address;
   deadlines?: Partial<Deadlines>;
 };
-
-export const STEPS = ['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'completeOrder'] as const;
-export type StepName = (typeof STEPS)[number];
 
 export const CHECKOUT_STATUSES = [
   'PENDING',
@@ -57,13 +45,9 @@ export type FailedCompensation = CheckoutFailure;
 
 export type Resolution = { action: 'retry' | 'mark-resolved'; note: string };
 
-/** The saga's deadlines, as the status query shows them (see docs/saga-design.md, "Timers and deadlines"). */
-export type TimerName = 'orderTtl' | 'shippingSla' | 'paymentHold';
 /** `stopped`: what it guarded is over (shipped, captured, rolled back); `expired`: it ran out and stopped the saga. */
 export type TimerState = { name: TimerName; endsAt: string; status: 'running' | 'stopped' | 'expired' };
 
-/** The activity that undoes each step that has an undo on the compensation stack. */
-export const UNDO_OF = { reserveInventory: 'releaseInventory', authorizePayment: 'reversePayment', createShipment: 'cancelShipment' } as const;
 export type UndoStatus = 'registered' | 'undoing' | 'undone' | 'failed';
 /** An entry of the compensation stack, in the order it was pushed. */
 export type UndoState = { step: StepName; undo: string; status: UndoStatus };

@@ -1,4 +1,5 @@
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, isCancellation, type TemporalFailure } from '@temporalio/workflow';
+import { EXPIRED_REASON, FAILURE_MESSAGES, type UnexpectedReason } from '../domain/checkout-vocabulary';
 import type { CheckoutFailure, FailedCompensation, StepName } from './checkout-types';
 import type { FailedUndo } from './compensations';
 import type { StopReason } from './forward-steps';
@@ -10,8 +11,7 @@ import type { StopReason } from './forward-steps';
 export function describeFailure(step: StepName, err: TemporalFailure, stopReason: StopReason | undefined): { failure: CheckoutFailure; unexpected: boolean } {
   const expected = (reason: string, message: string) => ({ failure: { step, reason, message }, unexpected: false });
   if (isCancellation(err)) {
-    if (stopReason === 'cancelled_by_customer') return expected(stopReason, 'Cancelled by the customer');
-    if (stopReason === 'timed_out') return expected(stopReason, 'The order did not complete within its time to live');
+    if (stopReason) return expected(stopReason, FAILURE_MESSAGES[stopReason]);
     return expected('cancelled', 'The workflow was cancelled');
   }
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -22,9 +22,9 @@ export function describeFailure(step: StepName, err: TemporalFailure, stopReason
   const slaExpired =
     (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_CLOSE') || (err instanceof ActivityFailure && err.retryState === 'TIMEOUT');
   if (step === 'createShipment' && slaExpired) {
-    return expected('shipping_timeout', 'No shipment could be created within the shipping SLA');
+    return expected(EXPIRED_REASON.shippingSla, FAILURE_MESSAGES[EXPIRED_REASON.shippingSla]);
   }
-  const reason = cause instanceof TimeoutFailure ? 'timeout' : err instanceof ActivityFailure ? 'retries_exhausted' : 'unexpected_error';
+  const reason: UnexpectedReason = cause instanceof TimeoutFailure ? 'timeout' : err instanceof ActivityFailure ? 'retries_exhausted' : 'unexpected_error';
   return { failure: { step, reason, message: cause?.message ?? err.message }, unexpected: true };
 }
 

@@ -3,35 +3,47 @@
 // a wire, so every consumer validates it; an event of a version no consumer
 // knows goes to the dead-letter stream instead (saga-reactor.ts).
 import { z } from 'zod';
+import {
+  type Address,
+  type Deadlines,
+  type LineItem,
+  STEPS,
+  STOP_REASONS,
+  type StepName,
+  UNDOABLE_STEPS,
+  type UndoableStep,
+} from '../../domain/checkout-vocabulary';
 
 /** The versions this code reads. A v2 would be added here, with a function that upgrades v1 events to it. */
 export const SAGA_EVENT_VERSIONS = [1] as const;
 
 /**
- * The checkout's steps, as both sagas name them. The services cannot import the
- * workflow's list (services know no Temporal code); a unit test keeps the two equal.
+ * What every service needs to know about the order, carried by every event so no service reads another's tables.
+ * In the vocabulary's shapes (`satisfies`): a field added to one of them does not compile here until the events carry it.
  */
-export const SAGA_STEPS = ['createOrder', 'checkFraud', 'reserveInventory', 'authorizePayment', 'createShipment', 'capturePayment', 'completeOrder'] as const;
-export type SagaStep = (typeof SAGA_STEPS)[number];
-
-/** What every service needs to know about the order, carried by every event so no service reads another's tables. */
 const orderFacts = z.object({
   customerId: z.string().min(1).max(200),
-  items: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().positive() })).min(1),
+  items: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().positive() })).min(1) satisfies z.ZodType<LineItem[]>,
   paymentToken: z.string().min(1).max(64),
-  shippingAddress: z.object({ name: z.string(), line1: z.string(), city: z.string(), postalCode: z.string(), country: z.string() }),
+  shippingAddress: z.object({
+    name: z.string(),
+    line1: z.string(),
+    city: z.string(),
+    postalCode: z.string(),
+    country: z.string(),
+  }) satisfies z.ZodType<Address>,
   total: z.number().int().nonnegative(),
   currency: z.string().length(3),
-  deadlines: z.object({ orderTtlSeconds: z.number().positive(), shippingSlaSeconds: z.number().positive(), paymentHoldSeconds: z.number().positive() }),
+  deadlines: z.object({
+    orderTtlSeconds: z.number().positive(),
+    shippingSlaSeconds: z.number().positive(),
+    paymentHoldSeconds: z.number().positive(),
+  }) satisfies z.ZodType<Deadlines>,
 });
 export type OrderFacts = z.infer<typeof orderFacts>;
 
-const failure = z.object({ step: z.enum(SAGA_STEPS), reason: z.string().min(1), message: z.string() });
+const failure = z.object({ step: z.enum(STEPS), reason: z.string().min(1), message: z.string() });
 export type SagaFailure = z.infer<typeof failure>;
-
-/** Why the forward steps were stopped from outside them. */
-export const STOP_REASONS = ['cancelled_by_customer', 'timed_out', 'stalled'] as const;
-export type StopReason = (typeof STOP_REASONS)[number];
 
 const envelope = {
   version: z.literal(1),
@@ -62,7 +74,7 @@ export const sagaEventSchema = z.discriminatedUnion('type', [
   // A forward step failed for good: the undos start (with the shipment).
   z.object({ ...envelope, type: z.literal('StepFailed'), failure }),
   // Cancellation, the order TTL or the sweeper ask the saga to stop; the shipping service decides (it fences).
-  z.object({ ...envelope, type: z.literal('StopRequested'), reason: z.enum(STOP_REASONS), step: z.enum(SAGA_STEPS) }),
+  z.object({ ...envelope, type: z.literal('StopRequested'), reason: z.enum(STOP_REASONS), step: z.enum(STEPS) }),
   z.object({ ...envelope, type: z.literal('StopRefused'), reason: z.enum(STOP_REASONS) }),
   // The undos, in reverse order of the steps.
   z.object({ ...envelope, type: z.literal('ShipmentCancelled'), ...compensation }),
@@ -111,7 +123,7 @@ export function parseSagaEvent(bytes: Uint8Array): ParsedEvent {
 }
 
 /** The event that says each forward step is done. */
-export const STEP_DONE_BY: Record<SagaStep, SagaEventType> = {
+export const STEP_DONE_BY: Record<StepName, SagaEventType> = {
   createOrder: 'OrderPlaced',
   checkFraud: 'FraudChecked',
   reserveInventory: 'InventoryReserved',
@@ -122,6 +134,19 @@ export const STEP_DONE_BY: Record<SagaStep, SagaEventType> = {
 };
 
 /** The first step of the chain that these events do not show done. */
-export function nextStep(types: ReadonlySet<string>): SagaStep | null {
-  return SAGA_STEPS.find((step) => !types.has(STEP_DONE_BY[step])) ?? null;
+export function nextStep(types: ReadonlySet<string>): StepName | null {
+  return STEPS.find((step) => !types.has(STEP_DONE_BY[step])) ?? null;
+}
+
+/** The event that says each step's undo is done; each undo's reaction publishes it for the next undo to react to. */
+export const STEP_UNDONE_BY = {
+  createShipment: 'ShipmentCancelled',
+  authorizePayment: 'PaymentReversed',
+  reserveInventory: 'InventoryReleased',
+} as const satisfies Record<UndoableStep, SagaEventType>;
+export type UndoDoneType = (typeof STEP_UNDONE_BY)[UndoableStep];
+
+/** The step that an undo event says is undone, or null for any other event. */
+export function undoneStep(type: SagaEventType): UndoableStep | null {
+  return UNDOABLE_STEPS.find((step) => STEP_UNDONE_BY[step] === type) ?? null;
 }

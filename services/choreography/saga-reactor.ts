@@ -6,6 +6,7 @@
 // that finds the work done and writes the same events again.
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { headers } from '@nats-io/transport-node';
+import { FORWARD_RETRY } from '../../domain/checkout-vocabulary';
 import { Prisma } from '../../generated/prisma/client';
 import { backoffMs, sleep } from '../../lib/backoff';
 import type { Db } from '../../lib/db';
@@ -75,7 +76,9 @@ export class SagaReactor {
       msg.ack();
       return 'handled';
     } catch (err) {
-      const delay = err instanceof RetryAfter ? err.ms : backoffMs(attempt - 1, { baseMs: 500, maxMs: 10_000 });
+      // Redeliveries back off as a forward step's retries do; the reaction itself decides when to stop (step-outcome.ts).
+      const delay =
+        err instanceof RetryAfter ? err.ms : backoffMs(attempt - 1, { baseMs: FORWARD_RETRY.initialIntervalMs, maxMs: FORWARD_RETRY.maximumIntervalMs });
       if (attempt > 3) this.log(`${reaction.name}: ${event.type} of ${event.orderId} failed on delivery ${attempt} (${errorText(err)}); again in ${delay} ms`);
       msg.nak(delay);
       return 'retry';

@@ -1,14 +1,15 @@
 // How a reaction turns the outcome of a service call into events: what the
 // orchestrated saga's activity options and failure classification do for it
 // (workflows/activity-options.ts, workflows/failure-classification.ts).
+import { CARRIER_RETRY, FORWARD_RETRY, type StepName, type UnexpectedReason } from '../../domain/checkout-vocabulary';
 import { backoffMs } from '../../lib/backoff';
 import { errorText } from '../../lib/nats-connection';
 import { BusinessError } from '../errors';
 import type { Decision } from './reaction';
-import { eventId, type NewSagaEvent, type SagaEvent, type SagaEventOf, type SagaFailure, type SagaStep } from './saga-events';
+import { eventId, type NewSagaEvent, type SagaEvent, type SagaEventOf, type SagaFailure } from './saga-events';
 
-/** Deliveries a forward step gets for a transient failure, as the orchestrated saga's maximumAttempts. */
-export const FORWARD_ATTEMPTS = 8;
+/** Deliveries a forward step gets for a transient failure: as many as the orchestrated saga's attempts. */
+export const FORWARD_ATTEMPTS = FORWARD_RETRY.maximumAttempts;
 
 /** Thrown by a reaction for a redelivery after `ms` rather than after the reactor's own backoff. */
 export class RetryAfter extends Error {
@@ -20,9 +21,6 @@ export class RetryAfter extends Error {
     super(errorText(cause), { cause });
   }
 }
-
-/** Reasons of failures nobody planned for: the order closes FAILED rather than COMPENSATED. */
-export const UNEXPECTED_REASONS: ReadonlySet<string> = new Set(['retries_exhausted', 'unexpected_error']);
 
 export function stepFailed(cause: SagaEvent, failure: SagaFailure, attempt: number): NewSagaEvent {
   return { type: 'StepFailed', eventId: eventId(cause.orderId, 'StepFailed'), attempt, failure };
@@ -36,7 +34,7 @@ export function stepFailed(cause: SagaEvent, failure: SagaFailure, attempt: numb
  */
 export async function forwardStep(
   cause: SagaEvent,
-  step: SagaStep,
+  step: StepName,
   attempt: number,
   work: () => Promise<NewSagaEvent[]>,
   deadline?: { until: Date; reason: string; message: string },
@@ -51,11 +49,14 @@ export async function forwardStep(
     if (deadline) {
       const left = deadline.until.getTime() - Date.now();
       if (left <= 0) return { publish: [stepFailed(cause, { step, reason: deadline.reason, message: deadline.message }, attempt)] };
-      // Jittered, and never past the deadline: the step fails on time.
-      throw new RetryAfter(Math.min(backoffMs(attempt - 1, { baseMs: 500, maxMs: 10_000 }), left), err);
+      // A step with a deadline retries as the carrier does, without a count: jittered, and never
+      // past the deadline, so the step fails on time.
+      const backoff = backoffMs(attempt - 1, { baseMs: CARRIER_RETRY.initialIntervalMs, maxMs: CARRIER_RETRY.maximumIntervalMs });
+      throw new RetryAfter(Math.min(backoff, left), err);
     }
     if (attempt >= FORWARD_ATTEMPTS) {
-      return { publish: [stepFailed(cause, { step, reason: 'retries_exhausted', message: errorText(err) }, attempt)] };
+      const reason: UnexpectedReason = 'retries_exhausted';
+      return { publish: [stepFailed(cause, { step, reason, message: errorText(err) }, attempt)] };
     }
     throw err;
   }
@@ -69,7 +70,7 @@ export async function forwardStep(
  */
 export async function undoStep(
   cause: SagaEventOf<'ShipmentCancelled' | 'PaymentReversed' | 'UndoRetryRequested'>,
-  step: SagaStep,
+  step: StepName,
   next: 'PaymentReversed' | 'InventoryReleased',
   attempt: number,
   work: () => Promise<unknown>,

@@ -1,10 +1,10 @@
+import type { LineItem } from '../../domain/checkout-vocabulary';
 import type { Db } from '../../lib/db';
 import { isUniqueViolation } from '../../lib/db';
 import type { Prisma, Reservation, ReservationLine } from '../../generated/prisma/client';
 import { SERVICE_DEFAULTS } from '../defaults';
 import { BusinessError, keyReused } from '../errors';
 
-export type LineItem = { sku: string; quantity: number };
 export type PricedLine = LineItem & { unitPrice: number };
 export type CatalogItem = { sku: string; name: string; price: number; available: number; reserved: number };
 export type ReservationView = { orderId: string; status: Reservation['status']; items: LineItem[]; expiresAt: Date | null };

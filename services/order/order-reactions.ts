@@ -2,9 +2,9 @@
 // order (its timeline, from which GET /orders/:id answers), closes the order
 // when the last step or the last undo is done, and owns the order's TTL: a
 // timer in its outbox, which asks the saga to stop if the order is still open.
+import { EXPIRED_REASON, isUnexpected } from '../../domain/checkout-vocabulary';
 import { reaction } from '../choreography/reaction';
 import { eventId, type SagaEvent } from '../choreography/saga-events';
-import { UNEXPECTED_REASONS } from '../choreography/step-outcome';
 import { BusinessError } from '../errors';
 import type { OrderService } from './order-service';
 
@@ -28,7 +28,7 @@ export function orderReactions(orders: OrderService, log: (message: string) => v
                 await orders.holdForOperator(orderId, { failedStep: failure.step, reason: failure.reason }, event);
                 return {};
               }
-              const status = UNEXPECTED_REASONS.has(failure.reason) ? 'FAILED' : 'COMPENSATED';
+              const status = isUnexpected(failure.reason) ? 'FAILED' : 'COMPENSATED';
               await orders.close(orderId, { status, failedStep: failure.step, reason: failure.reason }, `${orderId}:closeOrder`, event);
               return {};
             }
@@ -36,7 +36,8 @@ export function orderReactions(orders: OrderService, log: (message: string) => v
               const step = await orders.currentStep(orderId);
               // Closed already, or past the point where the TTL stops anything.
               if (!step) return {};
-              return { publish: [{ type: 'StopRequested', eventId: eventId(orderId, 'StopRequested', 'timed_out'), attempt: 1, reason: 'timed_out', step }] };
+              const reason = EXPIRED_REASON.orderTtl;
+              return { publish: [{ type: 'StopRequested', eventId: eventId(orderId, 'StopRequested', reason), attempt: 1, reason, step }] };
             }
             default:
               return {};

@@ -1,8 +1,9 @@
 import type { Db } from '../../lib/db';
 import { Prisma, type Order, type OrderLine } from '../../generated/prisma/client';
 import { BusinessError, keyReused } from '../errors';
-import type { InventoryService, LineItem, PricedLine } from '../inventory/inventory-service';
-import { eventId, nextStep, type NewSagaEvent, type OrderFacts, type SagaEvent, type SagaStep, type StopReason } from '../choreography/saga-events';
+import type { LineItem, StepName, StopReason } from '../../domain/checkout-vocabulary';
+import type { InventoryService, PricedLine } from '../inventory/inventory-service';
+import { eventId, nextStep, type NewSagaEvent, type OrderFacts, type SagaEvent } from '../choreography/saga-events';
 import { completeEvent, writeToOutbox } from '../choreography/saga-outbox';
 import { orderClosedFact } from './outbox';
 
@@ -190,7 +191,7 @@ export class OrderService {
    * The step a choreographed order is at, as its timeline shows it; null once
    * it is closed, compensating or shipped, when stopping it no longer applies.
    */
-  async currentStep(orderId: string): Promise<SagaStep | null> {
+  async currentStep(orderId: string): Promise<StepName | null> {
     const order = await this.find(orderId);
     if (!order || order.status !== 'PENDING') return null;
     const types = new Set((await this.timeline(orderId)).map((e) => e.type));
@@ -204,7 +205,7 @@ export class OrderService {
    * exists it stops, after it refuses (shipping-reactions.ts). Returns the step
    * the stop was asked at, or null when it no longer applies.
    */
-  async requestStop(orderId: string, reason: StopReason): Promise<SagaStep | null> {
+  async requestStop(orderId: string, reason: StopReason): Promise<StepName | null> {
     const step = await this.currentStep(orderId);
     if (!step) return null;
     await this.publish(orderId, { type: 'StopRequested', eventId: eventId(orderId, 'StopRequested', reason), attempt: 1, reason, step });
@@ -217,7 +218,7 @@ export class OrderService {
     if (order?.status !== 'FAILED_NEEDS_MANUAL' || !order.failedStep || !order.failureReason) return false;
     const timeline = await this.timeline(orderId);
     const round = timeline.filter((e) => e.type === 'UndoRetryRequested').length + 1;
-    const failure = { step: order.failedStep as SagaStep, reason: order.failureReason, message: 'An operator retried the refused undos' };
+    const failure = { step: order.failedStep as StepName, reason: order.failureReason, message: 'An operator retried the refused undos' };
     await this.publish(orderId, {
       type: 'UndoRetryRequested',
       eventId: eventId(orderId, 'UndoRetryRequested', round),

@@ -2,16 +2,11 @@
 // is authorized, within the shipping SLA; it starts the undos when a step has
 // failed; and it is where cancellation and deadlines are fenced, because "has
 // it shipped?" is its own data: once shipped, an order only goes forward.
+import { EXPIRED_REASON, FAILURE_MESSAGES } from '../../domain/checkout-vocabulary';
 import { reaction } from '../choreography/reaction';
 import { eventId, type NewSagaEvent, type SagaEvent, type SagaFailure } from '../choreography/saga-events';
 import { forwardStep } from '../choreography/step-outcome';
 import type { ShippingService } from './shipping-service';
-
-const STOP_MESSAGES = {
-  cancelled_by_customer: 'Cancelled by the customer',
-  timed_out: 'The order did not complete within its time to live',
-  stalled: 'The order stopped making progress; the sweeper stopped it',
-} as const;
 
 export function shippingReactions(shipping: ShippingService) {
   const key = (orderId: string, step: string) => `${orderId}:${step}`;
@@ -39,7 +34,7 @@ export function shippingReactions(shipping: ShippingService) {
             const shipment = await shipping.createShipment(authorized.orderId, authorized.order.shippingAddress, key(authorized.orderId, 'createShipment'));
             return [{ type: 'ShipmentCreated', eventId: eventId(authorized.orderId, 'ShipmentCreated'), attempt, trackingNumber: shipment.trackingNumber }];
           },
-          { until, reason: 'shipping_timeout', message: 'No shipment could be created within the shipping SLA' },
+          { until, reason: EXPIRED_REASON.shippingSla, message: FAILURE_MESSAGES[EXPIRED_REASON.shippingSla] },
         );
       },
     }),
@@ -62,7 +57,7 @@ export function shippingReactions(shipping: ShippingService) {
         if (outcome === 'shipped') {
           return { publish: [{ type: 'StopRefused', eventId: eventId(stop.orderId, 'StopRefused', stop.reason), attempt, reason: stop.reason }] };
         }
-        return { publish: [cancelled(stop, attempt, { step: stop.step, reason: stop.reason, message: STOP_MESSAGES[stop.reason] })] };
+        return { publish: [cancelled(stop, attempt, { step: stop.step, reason: stop.reason, message: FAILURE_MESSAGES[stop.reason] })] };
       },
     }),
   ];

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Address } from '../../domain/checkout-vocabulary';
 import type { Db } from '../../lib/db';
 import { Prisma, type Shipment } from '../../generated/prisma/client';
 import { BusinessError, TransientError, keyReused } from '../errors';
 
-export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
 export type ShipmentView = Pick<Shipment, 'orderId' | 'status' | 'trackingNumber' | 'carrier'>;
 
 /** The carrier refuses to ship here, as a real one refuses an embargoed country. */

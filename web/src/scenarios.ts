@@ -3,9 +3,9 @@
 // saga knows of them: like a payment provider's sandbox, the outcome follows
 // from the token, the stock and the address. So each runs under either
 // coordination, which is chosen beside them, not by them.
-import type { Coordination } from './types';
+import type { Address, Coordination } from './types';
 
-export type Address = { name: string; line1: string; city: string; postalCode: string; country: string };
+export type { Address };
 
 export const CARDS = [
   { token: 'tok_visa', label: 'Visa: approved' },

@@ -1,7 +1,14 @@
 import { projectCheckout } from '../../../api/order-projection';
-import { nextStep, parseSagaEvent, SAGA_STEPS, type SagaEvent } from '../../../services/choreography/saga-events';
+import { UNDOABLE_STEPS } from '../../../domain/checkout-vocabulary';
+import type { Reaction } from '../../../services/choreography/reaction';
+import { nextStep, parseSagaEvent, type SagaEvent, type SagaEventType, undoneStep } from '../../../services/choreography/saga-events';
+import type { InventoryService } from '../../../services/inventory/inventory-service';
+import { inventoryReactions } from '../../../services/inventory/inventory-reactions';
 import type { OrderView } from '../../../services/order/order-service';
-import { STEPS } from '../../../workflows/checkout-types';
+import type { PaymentService } from '../../../services/payment/payment-service';
+import { paymentReactions } from '../../../services/payment/payment-reactions';
+import type { ShippingService } from '../../../services/shipping/shipping-service';
+import { shippingReactions } from '../../../services/shipping/shipping-reactions';
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
 const order = {
@@ -27,8 +34,26 @@ const view = (status: OrderView['status'], failure: OrderView['failure'] = null)
 });
 
 describe('the choreographed saga events', () => {
-  it('name the steps as the workflow does', () => {
-    expect(SAGA_STEPS).toEqual(STEPS);
+  it("undo the steps in reverse order, the workflow's compensation stack's, one undo reacting to the one before", async () => {
+    // Services whose undos all succeed: what is checked is which event each reaction publishes.
+    const done = async () => undefined;
+    const reactions: Reaction[] = [
+      ...shippingReactions({ cancelShipment: done } as unknown as ShippingService),
+      ...paymentReactions({ reverse: done } as unknown as PaymentService),
+      ...inventoryReactions({ release: done } as unknown as InventoryService),
+    ];
+    const failure = { step: 'capturePayment', reason: 'authorization_expired', message: 'expired' };
+    const undone: string[] = [];
+    let cause = event('StepFailed', { failure });
+    for (let type: SagaEventType | undefined = 'StepFailed'; type; ) {
+      const next = reactions.find((r) => r.on === type);
+      const published = next ? (await next.handle(cause, 1)).publish?.[0] : undefined;
+      type = published?.type;
+      if (!published || !type) break;
+      undone.push(undoneStep(type) ?? `not an undo: ${type}`);
+      cause = event(type, published);
+    }
+    expect(undone).toEqual([...UNDOABLE_STEPS].reverse());
   });
 
   it('parse a valid event; an unknown version, bad JSON or a bad shape are for the dead-letter stream, each with its reason', () => {
