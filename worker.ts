@@ -2,7 +2,10 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
-import { cachedWorkflowBundle } from './lib/workflow-bundle';
+import { workerBuild } from './lib/workflow-bundle';
+import { Client, Connection } from '@temporalio/client';
+import { describeDeployment, setCurrentBuild, type BuildRef } from './lib/worker-deployment';
+import { sleep } from './lib/backoff';
 import { ConfigError, loadConfig, type Config } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
@@ -79,6 +82,12 @@ type CheckoutWorkerOptions = {
   tracing?: Tracing;
   /** Slots, pollers, cache and sticky queue (MAX_CACHED_WORKFLOWS, STICKY_QUEUE_TIMEOUT_SECONDS, the bench's settings); the SDK's defaults otherwise. */
   tuning?: CheckoutWorkerTuning;
+  /**
+   * The deployment version this worker is (Worker Versioning, docs/deploys.md): it then takes only the
+   * workflow tasks of sagas pinned to this build, and new ones while the build is current. Unversioned
+   * without it, as the tests' in-process workers are: any worker of the task queue takes any saga.
+   */
+  deployment?: BuildRef;
 };
 
 /** A worker that runs the checkout workflow and the services' activities. */
@@ -97,6 +106,12 @@ export function createCheckoutWorker(opts: CheckoutWorkerOptions): Promise<Worke
       activity: [traceActivities, observeActivities(opts.metrics ?? createWorkerMetrics())],
     },
     sinks: workflowTraceSinks(opts.tracing),
+    ...(opts.deployment && {
+      // Each checkout runs to its end on the build that started it: a new build takes only new checkouts,
+      // so a change to the workflow needs no patched() branch for the sagas in flight. Set here, not with
+      // setWorkflowOptions() in the workflow: the SDK refuses that on an unversioned worker (the tests').
+      workerDeploymentOptions: { version: opts.deployment, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED' as const },
+    }),
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...opts.tuning,
   });
@@ -118,6 +133,8 @@ async function main(tracing: Tracing | undefined): Promise<void> {
   const services = createServices(db, config);
   metrics.setOutboxBacklogSource(() => services.orders.unpublishedFacts());
   const metricsServer = await serveMetrics(metrics.registry, workerPort, host);
+  const build = await workerBuild(config.worker.buildId, workflowInterceptorModules(tracing !== undefined));
+  const deployment = { deploymentName: config.worker.deploymentName, buildId: build.buildId };
   const worker = await createCheckoutWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -128,7 +145,8 @@ async function main(tracing: Tracing | undefined): Promise<void> {
     metrics,
     tracing,
     tuning: deployedTuning(config),
-    workflowBundle: await cachedWorkflowBundle(workflowInterceptorModules(tracing !== undefined)),
+    workflowBundle: build.workflowBundle,
+    deployment,
   });
   // The sweeper and the messaging below run in every worker process, however
   // many there are (WORKER_PROCESSES, compose replicas, several `npm run
@@ -170,17 +188,47 @@ async function main(tracing: Tracing | undefined): Promise<void> {
       ...(temporalCorePort > 0 && { temporalCoreMetrics: `http://${host}:${temporalCorePort}/metrics` }),
       maxCachedWorkflows: config.worker.maxCachedWorkflows,
       stickyQueueTimeoutSeconds: config.worker.stickyQueueTimeoutSeconds,
+      deployment: config.worker.deploymentName,
+      buildId: build.buildId,
+      ...(build.retired && { retiredBuild: true }),
     },
     'Worker polling',
   );
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
-  await worker.run();
+  const running = worker.run();
+  const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
+  if (config.worker.promoteOnStart) await promoteOnceKnown(client, deployment, () => worker.getState() !== 'RUNNING');
+  await running;
+  await client.connection.close();
   await messaging.stop();
   await sweeper.stop();
   metricsServer.close();
   await connection.close();
   await db.$disconnect();
   await tracing?.shutdown();
+}
+
+/**
+ * Makes this worker's build the deployment's current one, so that new sagas
+ * start on it (PROMOTE_BUILD_ON_START). The server knows a build once one of
+ * its workers has polled, which takes a moment after run(): until then it
+ * refuses, and this asks again. Sagas in flight stay on their own build.
+ */
+async function promoteOnceKnown(client: Client, build: BuildRef, stopped: () => boolean): Promise<void> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    try {
+      const state = await describeDeployment(client, build.deploymentName);
+      if (state?.current === build.buildId) return;
+      if (state?.builds.some((b) => b.buildId === build.buildId)) {
+        await setCurrentBuild(client, build, `worker ${process.pid}`);
+        logger.info(build, 'Build promoted: new sagas start on it');
+        return;
+      }
+    } catch (err) {
+      if (attempt >= 20) logger.warn({ err, ...build }, 'Could not make this build current yet');
+    }
+    await sleep(Math.min(250 * 2 ** Math.min(attempt, 4), 4000));
+  }
 }
 
 if (require.main === module) {

@@ -131,6 +131,25 @@ const env = z.object({
   // a fresh worker through the sagas a killed one left about 1.75 times as
   // fast (npm run bench -- takeover, bench/README.md "Taking back open sagas").
   STICKY_QUEUE_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(3),
+  // Worker Versioning (docs/deploys.md): the worker runs as version BUILD_ID of
+  // deployment DEPLOYMENT_NAME, and each checkout stays pinned to the build that
+  // started it. BUILD_ID defaults to a hash of the workflow code; a retired
+  // build kept in builds/<BUILD_ID>.js runs that build's code instead.
+  DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, - and _ only')
+    .default('checkout'),
+  BUILD_ID: z.preprocess(
+    (value) => (value === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ., - and _ only')
+      .optional(),
+  ),
+  // Whether a worker makes its build the deployment's current one once it polls:
+  // what a developer restarting `npm start` wants. A production rollout turns it
+  // off and promotes (or ramps) the build itself: npm run ops -- deploy.
+  PROMOTE_BUILD_ON_START: z.enum(['true', 'false']).default('true'),
 });
 
 /**
@@ -195,6 +214,12 @@ export type Config = {
     maxCachedWorkflows: number;
     /** Worker.create's stickyQueueScheduleToStartTimeout, in seconds (STICKY_QUEUE_TIMEOUT_SECONDS, 3 unless set). */
     stickyQueueTimeoutSeconds: number;
+    /** The worker deployment this worker is a version of (DEPLOYMENT_NAME). */
+    deploymentName: string;
+    /** BUILD_ID if set; otherwise the worker uses the workflow code's own id (lib/workflow-bundle.ts). */
+    buildId: string | undefined;
+    /** PROMOTE_BUILD_ON_START: make this build current once it polls (unless it is already). */
+    promoteOnStart: boolean;
   };
 };
 
@@ -251,7 +276,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         : [],
     },
     metrics: { host: e.METRICS_HOST, apiPort: e.API_METRICS_PORT, workerPort: e.WORKER_METRICS_PORT, temporalCorePort: e.TEMPORAL_METRICS_PORT },
-    worker: { processes: e.WORKER_PROCESSES, maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS, stickyQueueTimeoutSeconds: e.STICKY_QUEUE_TIMEOUT_SECONDS },
+    worker: {
+      processes: e.WORKER_PROCESSES,
+      maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
+      stickyQueueTimeoutSeconds: e.STICKY_QUEUE_TIMEOUT_SECONDS,
+      deploymentName: e.DEPLOYMENT_NAME,
+      buildId: e.BUILD_ID,
+      promoteOnStart: e.PROMOTE_BUILD_ON_START === 'true',
+    },
   };
 }
 

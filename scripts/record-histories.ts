@@ -1,10 +1,13 @@
-// Records a real history of every saga scenario into test/histories/, for the
-// replay tests. Run it after a deliberate change to the workflow (behind
-// patched()), and commit the new files beside the old ones: old histories must
-// keep replaying, which is the whole point.
+// Records a real history of every saga scenario into test/histories/current/,
+// the histories of the workflow code in this tree, which the replay tests
+// replay against it. Run it after a change to the workflow, and commit what
+// changed. If the histories there no longer replay, the change is a new build
+// that sagas in flight must not run: first `npm run build:retire` (which keeps
+// the build before it, and moves its histories aside), then record
+// (docs/deploys.md, "Before each deploy").
 //
-//   npm run histories:record -- v6                        every scenario, as v6-<scenario>.json
-//   npm run histories:record -- v5 --only cancelled-run   a scenario added since v5 was recorded
+//   npm run histories:record                          every scenario
+//   npm run histories:record -- --only cancelled-run  one scenario (one added since)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -22,21 +25,21 @@ import { migrate } from './db/migrate';
 import { seedCatalog } from './db/seed';
 import { startDevServer } from './dev-server';
 
-const OUT_DIR = join(__dirname, '..', 'test', 'histories');
+const OUT_DIR = join(__dirname, '..', 'test', 'histories', 'current');
 
-/** The label, and the scenarios to record: all of them unless `--only` names some. */
-function readArgs(args: string[]): { label: string; names: ScenarioName[] } {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { only: { type: 'string', multiple: true } } });
+/** The scenarios to record: all of them unless `--only` names some. */
+function readArgs(args: string[]): { names: ScenarioName[] } {
+  const { values } = parseArgs({ args, options: { only: { type: 'string', multiple: true } } });
   const all = Object.keys(SCENARIOS) as ScenarioName[];
   const only = values.only as ScenarioName[] | undefined;
   const unknown = (only ?? []).filter((name) => !all.includes(name));
   if (unknown.length > 0) throw new Error(`No scenario named ${unknown.join(', ')}; the scenarios are: ${all.join(', ')}`);
-  return { label: positionals[0] ?? 'v1', names: only ?? all };
+  return { names: only ?? all };
 }
 
 async function main(): Promise<void> {
   // Before anything starts: a typo in a name should not cost a server start.
-  const { label, names } = readArgs(process.argv.slice(2));
+  const { names } = readArgs(process.argv.slice(2));
   Runtime.install({ logger: new DefaultLogger('WARN') });
   // The committed histories must replay anywhere, CI included, where there is no key.
   if (loadConfig().payloadKeys) {
@@ -63,7 +66,7 @@ async function main(): Promise<void> {
     await worker.runUntil(async () => {
       for (const name of names) {
         const run = await runScenario({ client, taskQueue, services }, name);
-        const file = join(OUT_DIR, `${label}-${name}.json`);
+        const file = join(OUT_DIR, `${name}.json`);
         await writeFile(file, JSON.stringify(JSON.parse(historyToJSON(await run.handle.fetchHistory())), null, 2) + '\n');
         console.log(`${name}: ${run.state.status} -> ${file}`);
       }

@@ -11,13 +11,13 @@ import {
 import { carrierWithin, forward, local, undo } from './activity-options';
 import { CheckoutProgress, type StatusChange } from './checkout-progress';
 import { DEFAULT_DEADLINES, STEPS, type CheckoutInput, type CheckoutState, type StepName } from './checkout-types';
+import { EXPIRED_REASON, isUndoable, type UndoableStep } from '../domain/checkout-vocabulary';
 import { Compensations } from './compensations';
 import { describeFailure, describeUndoFailure } from './failure-classification';
 import { ForwardSteps } from './forward-steps';
 import { ManualResolution } from './manual-resolution';
 import { whileRenewingHold } from './payment-hold';
 import { ORDER_STATUS } from './search-attributes';
-import { decideVersions, type Versions } from './versions';
 
 export const statusQuery = defineQuery<CheckoutState>('status');
 
@@ -32,16 +32,12 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   const { orderId, customerId, items } = input;
   const deadlines = { ...DEFAULT_DEADLINES, ...input.deadlines };
   const key = (step: string) => `${workflowInfo().workflowId}:${step}`;
-  const versions = decideVersions();
-  // The steps that call our own services run as local activities; sagas started
-  // before that change ran them as regular ones, and must replay that way.
-  const ownServices = versions.localSteps ? local : forward;
   const carrier = carrierWithin(deadlines.shippingSlaSeconds);
   const compensations = new Compensations<StepName>();
   const progress = new CheckoutProgress(orderId, recordStatus, compensations);
   // What undoes each step. Each is safe for a step that never ran: the
   // service then writes a tombstone, which also fences off a late call.
-  const undoOf = {
+  const undoOf: Record<UndoableStep, () => Promise<unknown>> = {
     reserveInventory: () => undo.releaseInventory({ orderId, key: key('releaseInventory') }),
     // One compensation for the payment: it voids an authorization, or
     // refunds a capture, whichever the payment has reached.
@@ -53,41 +49,32 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
   // workflow task is answered as its handler is registered, so the order of
   // these lines is written into the history.
   setHandler(statusQuery, () => progress.snapshot());
-  const forwardSteps = new ForwardSteps(progress, versions.stopAtStepBoundary);
+  const forwardSteps = new ForwardSteps(progress);
   const operator = new ManualResolution(progress);
   forwardSteps.startOrderTtl(deadlines.orderTtlSeconds);
   // The deadlines are also reported by the status query, which is all these
   // startTimer() and stopTimer() calls do: they add no command to the history.
   progress.startTimer('orderTtl', Date.now() + deadlines.orderTtlSeconds * 1000);
-  const own = <T>(step: () => Promise<T>) => forwardSteps.own(step, versions.ownStepsFinish);
 
   // Our own steps run inside workflow tasks, and a task that is lost (its
   // worker died) may have reserved stock that this history will never show:
   // the saga might then stop before it reserves again. So the reservation's
   // undo is registered before the first of them.
-  if (versions.ownUndosFirst) compensations.add('reserveInventory', undoOf.reserveInventory);
+  compensations.add('reserveInventory', undoOf.reserveInventory);
   try {
     await forwardSteps.run(async () => {
       const order = await progress.run('createOrder', 'PENDING', () =>
-        own(() => ownServices.createOrder({ orderId, key: key('createOrder'), customerId, items })),
+        forwardSteps.own(() => local.createOrder({ orderId, key: key('createOrder'), customerId, items })),
       );
       progress.total = order.total;
       progress.currency = order.currency;
 
-      // Added after the first release: sagas started before it have no fraud
-      // check in their history and must replay without one (see
-      // docs/saga-design.md, "Versioning").
-      if (versions.fraudCheck()) {
-        await progress.run('checkFraud', 'CHECKING_FRAUD', () =>
-          own(() => ownServices.checkFraud({ customerId, total: order.total, currency: order.currency })),
-        );
-      } else {
-        progress.skip('checkFraud');
-      }
+      await progress.run('checkFraud', 'CHECKING_FRAUD', () =>
+        forwardSteps.own(() => local.checkFraud({ customerId, total: order.total, currency: order.currency })),
+      );
 
-      if (!versions.ownUndosFirst) compensations.add('reserveInventory', undoOf.reserveInventory);
       await progress.run('reserveInventory', 'RESERVING_INVENTORY', () =>
-        own(() => ownServices.reserveInventory({ orderId, key: key('reserveInventory'), items })),
+        forwardSteps.own(() => local.reserveInventory({ orderId, key: key('reserveInventory'), items })),
       );
 
       compensations.add('authorizePayment', undoOf.authorizePayment);
@@ -123,17 +110,14 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
       progress.stopTimer('orderTtl');
       progress.trackingNumber = shipment.trackingNumber;
 
-      const captureAndComplete = async () => {
+      await forwardSteps.afterShipment(async () => {
         await progress.run('capturePayment', 'CAPTURING_PAYMENT', () => forward.capturePayment({ orderId, key: key('capturePayment') }));
         progress.stopTimer('paymentHold');
         await progress.run('completeOrder', 'CAPTURING_PAYMENT', async () => {
-          await ownServices.commitInventory({ orderId, key: key('commitInventory') });
-          return ownServices.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
+          await local.commitInventory({ orderId, key: key('commitInventory') });
+          return local.closeOrder({ orderId, key: key('completeOrder'), outcome: { status: 'COMPLETED' } });
         });
-      };
-      // Sagas started before stop-at-step-boundary ran these in the forward scope, where a stop that
-      // came with the shipment's result cancelled them.
-      await (versions.stopAtStepBoundary ? forwardSteps.afterShipment(captureAndComplete) : captureAndComplete());
+      });
     });
     progress.status = 'COMPLETED';
     return progress.snapshot();
@@ -144,29 +128,28 @@ export async function checkout(input: CheckoutInput): Promise<CheckoutState> {
     forwardSteps.stopOrderTtl();
     const { failure, unexpected } = describeFailure(progress.currentStep, err, forwardSteps.stopReason);
     progress.failure = failure;
-    progress.stopTimer('orderTtl', failure.reason === 'timed_out' ? 'expired' : 'stopped');
-    progress.stopTimer('shippingSla', failure.reason === 'shipping_timeout' ? 'expired' : 'stopped');
+    progress.stopTimer('orderTtl', failure.reason === EXPIRED_REASON.orderTtl ? 'expired' : 'stopped');
+    progress.stopTimer('shippingSla', failure.reason === EXPIRED_REASON.shippingSla ? 'expired' : 'stopped');
     // The undo voids the hold, or the capture found it expired: either way it no longer counts down.
     progress.stopTimer('paymentHold');
-    if (failure.reason === 'fenced' && versions.undoAllWhenFenced) {
+    if (failure.reason === 'fenced') {
       // A service says this saga was compensated already: an earlier run of it
       // (one that a reset replaced, see ops/rescue.ts) got further and rolled
       // back, perhaps not all the way. This run does not know how far it got,
       // so it undoes every later step too.
       for (const step of STEPS.slice(STEPS.indexOf(failure.step) + 1)) {
-        if (step in undoOf) compensations.add(step, undoOf[step as keyof typeof undoOf]);
+        if (isUndoable(step)) compensations.add(step, undoOf[step]);
       }
     }
     // A cancel waiting for the stop's decision is answered before the first undo is scheduled.
-    if (versions.stopAtStepBoundary) await forwardSteps.answered();
-    return rollBack({ orderId, key, versions, progress, compensations, operator }, unexpected);
+    await forwardSteps.answered();
+    return rollBack({ orderId, key, progress, compensations, operator }, unexpected);
   }
 }
 
 type Saga = {
   orderId: string;
   key: (step: string) => string;
-  versions: Versions;
   progress: CheckoutProgress;
   compensations: Compensations<StepName>;
   operator: ManualResolution;
@@ -177,7 +160,7 @@ type Saga = {
  * rejects), the saga waits in FAILED_NEEDS_MANUAL for an operator to retry
  * or to close the case; it never spins, and never gives up silently.
  */
-async function rollBack({ orderId, key, versions, progress, compensations, operator }: Saga, unexpected: boolean): Promise<CheckoutState> {
+async function rollBack({ orderId, key, progress, compensations, operator }: Saga, unexpected: boolean): Promise<CheckoutState> {
   const hooks = { before: (step: StepName) => progress.compensating(step), after: progress.compensated.bind(progress) };
   // Cancellation cannot interrupt the undos: a cancelled saga must still be
   // rolled back. Async on purpose: it keeps the awaits of the recorded
@@ -191,10 +174,8 @@ async function rollBack({ orderId, key, versions, progress, compensations, opera
     // The order record says so too, so that nobody takes it for an order
     // that was forgotten. Before the status changes (in awaitDecision): no
     // operator decision can arrive while the record is being written.
-    if (versions.orderAwaitsOperator) {
-      const { step, reason } = progress.failure!;
-      await undo.holdOrderForOperator({ orderId, failure: { failedStep: step, reason } });
-    }
+    const { step, reason } = progress.failure!;
+    await undo.holdOrderForOperator({ orderId, failure: { failedStep: step, reason } });
     await operator.awaitDecision();
     const resolution = operator.takeDecision();
     if (resolution.action === 'mark-resolved') {

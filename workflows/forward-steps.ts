@@ -27,11 +27,10 @@ export const ORDER_SHIPPED = 'OrderShipped';
  * forward: neither stops it any more.
  *
  * A stop takes effect at a step boundary, against the step's outcome as the
- * history records it (patch stop-at-step-boundary, docs/saga-interleavings.md):
- * cancelling the scope cancels the step in flight, but a step whose result came
- * in the same activation as the stop has its result, and when that step is the
- * shipment, the stop is refused. Sagas started before the patch let the stop
- * win whenever its callback ran first, and must replay that way.
+ * history records it (docs/saga-interleavings.md): cancelling the scope
+ * cancels the step in flight, but a step whose result came in the same
+ * activation as the stop has its result, and when that step is the shipment,
+ * the stop is refused.
  */
 export class ForwardSteps {
   private readonly scope = new CancellationScope();
@@ -41,31 +40,23 @@ export class ForwardSteps {
   stopReason: StopReason | undefined;
 
   /** Registers the cancel update: in the workflow's first activation, with its other handlers. */
-  constructor(
-    progress: CheckoutProgress,
-    private readonly atStepBoundary = false,
-  ) {
+  constructor(progress: CheckoutProgress) {
     setHandler(
       cancelUpdate,
-      atStepBoundary
-        ? // Answered once the stop has been decided: taken (the saga compensates), or refused because the
-          // shipment's result came with it.
-          async () => {
-            this.stop('cancelled_by_customer');
-            await condition(() => this.shipped || progress.failure !== undefined);
-            if (this.shipped) {
-              throw ApplicationFailure.create({
-                type: ORDER_SHIPPED,
-                message: `Order ${progress.orderId} had shipped before the cancel took effect`,
-                nonRetryable: true,
-              });
-            }
-            return progress.snapshot();
-          }
-        : () => {
-            this.stop('cancelled_by_customer');
-            return progress.snapshot();
-          },
+      // Answered once the stop has been decided: taken (the saga compensates), or refused because the
+      // shipment's result came with it.
+      async () => {
+        this.stop('cancelled_by_customer');
+        await condition(() => this.shipped || progress.failure !== undefined);
+        if (this.shipped) {
+          throw ApplicationFailure.create({
+            type: ORDER_SHIPPED,
+            message: `Order ${progress.orderId} had shipped before the cancel took effect`,
+            nonRetryable: true,
+          });
+        }
+        return progress.snapshot();
+      },
       {
         validator: () => {
           if (this.shipped) throw new Error(`Order ${progress.orderId} has shipped and can no longer be cancelled`);
@@ -73,8 +64,7 @@ export class ForwardSteps {
           // Once rolling back, a cancel changes nothing, so it is refused rather than accepted as a
           // no-op: a refused update leaves no event in the history. Accepted no-op cancels, sent
           // again and again by a client under load while the undos ran, produced a history the SDK
-          // could not replay (docs/stuck-sagas.md, "Repeated cancels"). Validators do not run on
-          // replay, so sagas that accepted such cancels before still replay as they ran.
+          // could not replay (docs/stuck-sagas.md, "Repeated cancels").
           if (progress.failure) throw new Error(`Order ${progress.orderId} is already being compensated`);
         },
       },
@@ -95,12 +85,9 @@ export class ForwardSteps {
    * finishes; when the saga was stopped first, it does not start. So a stop
    * takes effect at the next step. Cancelling a local activity that a replay
    * started a task early fails the workflow task in the SDK for good (see
-   * docs/stuck-sagas.md); sagas started before patch own-steps-finish cancel
-   * it all the same, and must replay that way.
+   * docs/stuck-sagas.md).
    */
-  own<T>(step: () => Promise<T>, finish: boolean): Promise<T> {
-    // Not async: the old path must take exactly the microtasks it always took.
-    if (!finish) return step();
+  own<T>(step: () => Promise<T>): Promise<T> {
     if (this.scope.consideredCancelled) return Promise.reject(new CancelledFailure('The saga was stopped before this step'));
     return CancellationScope.nonCancellable(step);
   }
@@ -114,7 +101,7 @@ export class ForwardSteps {
   markShipped(): void {
     this.shipped = true;
     this.orderTtl.cancel();
-    if (this.atStepBoundary) this.stopReason = undefined;
+    this.stopReason = undefined;
   }
 
   /**

@@ -115,7 +115,8 @@ it('cannot replay an encrypted history without the key', async () => {
 });
 
 it('still replays the committed plaintext histories with the codec configured', async () => {
-  const dir = join(__dirname, '..', 'histories');
+  // The current build's: a retired build's are replayed against its own bundle (test/replay/).
+  const dir = join(__dirname, '..', 'histories', 'current');
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
   const histories = files.map((f) => ({ workflowId: f, history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))) }));
   const failed: string[] = [];
@@ -126,7 +127,7 @@ it('still replays the committed plaintext histories with the codec configured', 
     if (result.error) failed.push(`${result.workflowId}: ${result.error.message}`);
   }
   expect(failed).toEqual([]);
-  expect(files.length).toBeGreaterThan(20);
+  expect(files.length).toBeGreaterThan(10);
 });
 
 it('keeps search attributes readable (they are not payloads a codec sees) and encrypts the memo', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions, type WorkflowBundle } from '@temporalio/worker';
 import { workflowTraceSinks } from '../../lib/tracing';
+import type { BuildRef } from '../../lib/worker-deployment';
 import { createCheckoutWorker, WORKFLOW_INTERCEPTOR_MODULES } from '../../worker';
 import type { TestStack } from './test-stack';
 
@@ -40,8 +41,11 @@ export async function expectReplays(
   ).resolves.toBeUndefined();
 }
 
-/** A checkout worker on the stack's task queue, with the run's bundle unless told otherwise. Stop it to take it away. */
-export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Promise<{ stop(): Promise<void> }> {
+/**
+ * A checkout worker on the stack's task queue, with the run's bundle unless told otherwise; unversioned, or a
+ * version of a deployment (worker.ts, `deployment`). Stop it to take it away.
+ */
+export async function startWorker(stack: TestStack, bundle?: WorkerOptions['workflowBundle'], deployment?: BuildRef): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const worker = await createCheckoutWorker({
     connection,
@@ -50,6 +54,7 @@ export async function startWorker(stack: TestStack, bundle?: WorkflowBundle): Pr
     db: stack.db,
     services: stack.services,
     workflowBundle: bundle ?? { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    deployment,
   });
   const running = worker.run();
   return {

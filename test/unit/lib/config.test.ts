@@ -30,18 +30,37 @@ describe('loadConfig', () => {
       payloadKeys: undefined,
       codec: { port: 8888, authToken: undefined, corsOrigins: [] },
       metrics: { host: '127.0.0.1', apiPort: 9463, workerPort: 9464, temporalCorePort: 9465 },
-      worker: { processes: 1, maxCachedWorkflows: 1000, stickyQueueTimeoutSeconds: 3 },
+      worker: {
+        processes: 1,
+        maxCachedWorkflows: 1000,
+        stickyQueueTimeoutSeconds: 3,
+        deploymentName: 'checkout',
+        buildId: undefined,
+        promoteOnStart: true,
+      },
     });
   });
 
   it('reads the worker processes and the workflow cache size', () => {
-    expect(config({ WORKER_PROCESSES: '3', MAX_CACHED_WORKFLOWS: '250' }).worker).toEqual({
+    expect(config({ WORKER_PROCESSES: '3', MAX_CACHED_WORKFLOWS: '250' }).worker).toMatchObject({
       processes: 3,
       maxCachedWorkflows: 250,
       stickyQueueTimeoutSeconds: 3,
     });
     // 0 is the SDK's own way to turn the cache off: accepted when asked for explicitly.
     expect(config({ MAX_CACHED_WORKFLOWS: '0' }).worker.maxCachedWorkflows).toBe(0);
+  });
+
+  it('reads the deployment and the build, and refuses a build id Temporal would not take', () => {
+    expect(config({ DEPLOYMENT_NAME: 'shop', BUILD_ID: '2026.12.07-a1', PROMOTE_BUILD_ON_START: 'false' }).worker).toMatchObject({
+      deploymentName: 'shop',
+      buildId: '2026.12.07-a1',
+      promoteOnStart: false,
+    });
+    // Empty, as compose passes an unset variable: the workflow code's own id.
+    expect(config({ BUILD_ID: '' }).worker.buildId).toBeUndefined();
+    expect(() => config({ BUILD_ID: 'a b' })).toThrow(/BUILD_ID/);
+    expect(() => config({ DEPLOYMENT_NAME: 'checkout.v2' })).toThrow(/DEPLOYMENT_NAME/);
   });
 
   it('takes an empty MAX_CACHED_WORKFLOWS, as docker-compose.yml passes it, for unset rather than 0', () => {
