@@ -114,7 +114,16 @@ export function createApp(deps: ApiDeps): express.Express {
       const state = await choreographies.read(orderId);
       if (!state) return null;
       const saga = { queryable: true } as const;
-      return { ...state, coordination: 'choreography' as const, saga, activities: [], services: await servicesView(), links: { self: `/orders/${orderId}` } };
+      return {
+        ...state,
+        coordination: 'choreography' as const,
+        saga,
+        activities: [],
+        // No worker build runs it: the services do.
+        build: null,
+        services: await servicesView(),
+        links: { self: `/orders/${orderId}` },
+      };
     }
     const state = await checkouts.read(orderId);
     if (!state) return null;

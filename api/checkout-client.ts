@@ -12,8 +12,9 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType, type TypedSearchAttributes } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
 import { isWorkflowNotReady, workflowTaskTrouble, type WorkflowTaskTrouble } from '../lib/workflow-task-health';
 import { cancelUpdate, checkout, resolveUpdate, statusQuery } from '../workflows';
 import {
@@ -126,8 +127,17 @@ export type InFlightActivity = {
   /** When the next attempt starts, while it waits for its backoff (ISO 8601). */
   nextAttemptAt: string | null;
 };
-type Read = SagaReading & { runId: string; activities: InFlightActivity[] };
-type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string; activities: InFlightActivity[] };
+/**
+ * The build of the worker deployment a saga runs on (Worker Versioning,
+ * docs/deploys.md), as Temporal says once a versioned worker has completed one
+ * of its workflow tasks: `PINNED`, it runs to its end on that build (or on the
+ * one an operator moved it to); `AUTO_UPGRADE`, it moves to the deployment's
+ * current build. Null for a saga on an unversioned worker, or before its first
+ * workflow task has completed.
+ */
+export type SagaBuild = { deploymentName: string; buildId: string; behavior: 'PINNED' | 'AUTO_UPGRADE' };
+type Read = SagaReading & { runId: string; activities: InFlightActivity[]; build: SagaBuild | null };
+type QueryableRead = CheckoutState & { saga: { queryable: true }; runId: string; activities: InFlightActivity[]; build: SagaBuild | null };
 
 export type Started = { workflowId: string; runId: string; replayed: boolean };
 /**
@@ -143,7 +153,15 @@ export type PendingCancel = { cancel: 'sent' | 'accepted'; withinMs: number };
  * timeout.
  */
 export type UpdateOutcome = { state: CheckoutState } | { rejected: string } | { saga: Unqueryable } | { pending: PendingCancel } | 'not_found' | 'no_answer';
-export type OrderSummary = { orderId: string; workflowId: string | null; status: string; customerId: string | null; startedAt: Date; closedAt: Date | null };
+export type OrderSummary = {
+  orderId: string;
+  workflowId: string | null;
+  status: string;
+  customerId: string | null;
+  startedAt: Date;
+  closedAt: Date | null;
+  build: SagaBuild | null;
+};
 /** A page of orders, and the visibility store's token for the next one when there is more. */
 export type OrderPage = { orders: OrderSummary[]; nextPageToken: Uint8Array | null };
 
@@ -353,6 +371,8 @@ export class CheckoutClient {
         customerId: attributes.get(CUSTOMER_ID) ?? null,
         startedAt: new Date(optionalTsToMs(raw.startTime) ?? 0),
         closedAt: closedAt === undefined ? null : new Date(closedAt),
+        // A listing carries no versioning info (Temporal's dev server 1.29 leaves it out): its search attributes say the same.
+        build: listedBuild(attributes),
       };
     });
     const next = response.nextPageToken;
@@ -391,10 +411,12 @@ export class CheckoutClient {
    */
   private async readDescribed(handle: WorkflowHandle, orderId: string, description: WorkflowExecutionDescription, deadline?: number): Promise<Read> {
     const { runId } = description;
+    // From the description already fetched: no call of its own.
+    const build = buildOf(description.raw.workflowExecutionInfo?.versioningInfo);
     // A closed saga's final state is its result: no worker has to replay it.
     const final = await this.until(deadline, () => finalStateOf(handle, description));
-    if (final) return { ...final, runId, saga: QUERYABLE, activities: [] };
-    return { ...(await this.query(handle, orderId, description, deadline)), runId, activities: inFlightActivities(description) };
+    if (final) return { ...final, runId, saga: QUERYABLE, activities: [], build };
+    return { ...(await this.query(handle, orderId, description, deadline)), runId, activities: inFlightActivities(description), build };
   }
 
   /**
@@ -542,6 +564,47 @@ function inFlightActivities(description: WorkflowExecutionDescription): InFlight
   });
 }
 
+const { VersioningBehavior } = temporal.api.enums.v1;
+const BEHAVIOR: Partial<Record<number, SagaBuild['behavior']>> = {
+  [VersioningBehavior.VERSIONING_BEHAVIOR_PINNED]: 'PINNED',
+  [VersioningBehavior.VERSIONING_BEHAVIOR_AUTO_UPGRADE]: 'AUTO_UPGRADE',
+};
+
+/**
+ * The build a saga runs on, from its description's versioning info: an
+ * operator's pinned override first (npm run ops -- deploy move), which
+ * Temporal says takes precedence; else the version that completed its last
+ * workflow task, with the behavior that worker gave it (UNSPECIFIED: an
+ * unversioned worker, which may still name a deployment and build).
+ */
+function buildOf(info: temporal.api.workflow.v1.IWorkflowExecutionVersioningInfo | null | undefined): SagaBuild | null {
+  const pinned = info?.versioningOverride?.pinned?.version;
+  if (pinned?.deploymentName && pinned.buildId) return { deploymentName: pinned.deploymentName, buildId: pinned.buildId, behavior: 'PINNED' };
+  const version = info?.deploymentVersion;
+  const behavior = info?.versioningOverride?.autoUpgrade ? 'AUTO_UPGRADE' : BEHAVIOR[info?.behavior ?? 0];
+  if (!version?.deploymentName || !version.buildId || !behavior) return null;
+  return { deploymentName: version.deploymentName, buildId: version.buildId, behavior };
+}
+
+// Temporal's own search attributes of a saga on a versioned worker, kept in step with its versioning info.
+const WORKER_DEPLOYMENT = defineSearchAttributeKey('TemporalWorkerDeployment', SearchAttributeType.KEYWORD);
+/** `<deploymentName>:<buildId>`. */
+const WORKER_DEPLOYMENT_VERSION = defineSearchAttributeKey('TemporalWorkerDeploymentVersion', SearchAttributeType.KEYWORD);
+/** `Pinned` or `AutoUpgrade`; absent, or `Unspecified`, on an unversioned worker. */
+const VERSIONING_BEHAVIOR = defineSearchAttributeKey('TemporalWorkflowVersioningBehavior', SearchAttributeType.KEYWORD);
+const LISTED_BEHAVIOR: Record<string, SagaBuild['behavior']> = { Pinned: 'PINNED', AutoUpgrade: 'AUTO_UPGRADE' };
+
+/** The build a listed saga runs on, from its search attributes; null when they name none. */
+function listedBuild(attributes: TypedSearchAttributes): SagaBuild | null {
+  const version = attributes.get(WORKER_DEPLOYMENT_VERSION);
+  const behavior = LISTED_BEHAVIOR[attributes.get(VERSIONING_BEHAVIOR) ?? ''];
+  if (!version || !behavior) return null;
+  // `:` separates the two: neither a deployment name nor a build id may have one (DEPLOYMENT_NAME's and BUILD_ID's patterns).
+  const deploymentName = attributes.get(WORKER_DEPLOYMENT) ?? version.slice(0, version.indexOf(':'));
+  if (!deploymentName || !version.startsWith(`${deploymentName}:`)) return null;
+  return { deploymentName, buildId: version.slice(deploymentName.length + 1), behavior };
+}
+
 async function describeOrNull(handle: WorkflowHandle): Promise<WorkflowExecutionDescription | null> {
   try {
     return await handle.describe();
@@ -553,7 +616,7 @@ async function describeOrNull(handle: WorkflowHandle): Promise<WorkflowExecution
 
 const isQueryable = (read: Read): read is QueryableRead => read.saga.queryable;
 
-function stateOf({ runId: _, saga: __, activities: ___, ...state }: QueryableRead): CheckoutState {
+function stateOf({ runId: _, saga: __, activities: ___, build: ____, ...state }: QueryableRead): CheckoutState {
   return state;
 }
 

@@ -58,6 +58,8 @@ export class ChoreographyClient {
         customerId: row.customerId,
         startedAt: row.createdAt,
         closedAt: row.status === 'PENDING' || row.status === 'FAILED_NEEDS_MANUAL' ? null : row.updatedAt,
+        // No worker build runs a choreographed order: the services do.
+        build: null,
       }),
     );
     const last = rows.at(-1);

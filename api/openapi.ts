@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiPathsObject, type ZodOpenApiResponseObject } from 'zod-openapi';
-import { STEPS } from '../workflows/checkout-types';
+import { STEPS, UNDOABLE_STEPS, UNDO_OF } from '../domain/checkout-vocabulary';
 import { DEFAULT_TIMEOUTS, UPDATE_TIMEOUT_MS } from './checkout-client';
 import { countsQuerySchema, idempotencyKeySchema, listQuerySchema, orderIdSchema, orderRequestSchema, resolveRequestSchema } from './order-request';
 import {
@@ -186,11 +186,7 @@ const timers = (status: 'running' | 'stopped') => [
   { name: 'shippingSla', endsAt: '2026-01-01T12:05:01.000Z', status },
 ];
 /** A saga past its shipment with nothing undone: every undo registered. */
-const REGISTERED_UNDOS = [
-  { step: 'reserveInventory', undo: 'releaseInventory', status: 'registered' },
-  { step: 'authorizePayment', undo: 'reversePayment', status: 'registered' },
-  { step: 'createShipment', undo: 'cancelShipment', status: 'registered' },
-];
+const REGISTERED_UNDOS = UNDOABLE_STEPS.map((step) => ({ step, undo: UNDO_OF[step], status: 'registered' }));
 /** What the services hold while the saga is at the carrier: authorized, reserved, nothing shipped. */
 const servicesBeforeShipment = {
   payment: { ...payment, status: 'AUTHORIZED' },
@@ -199,6 +195,8 @@ const servicesBeforeShipment = {
   shipment: null,
   notifications: [],
 };
+/** The worker build the example sagas ran on (Worker Versioning, docs/deploys.md). */
+const build = { deploymentName: 'checkout', buildId: '52853da0f209f753', behavior: 'PINNED' };
 const orderExamples: Examples = {
   completed: {
     summary: 'Completed: the saga and the services agree',
@@ -214,6 +212,7 @@ const orderExamples: Examples = {
       coordination: 'orchestration',
       saga: { queryable: true },
       activities: [],
+      build,
       services: {
         payment,
         ledger: [
@@ -245,6 +244,7 @@ const orderExamples: Examples = {
       coordination: 'orchestration',
       saga: stuckSaga,
       activities: [],
+      build,
       services: servicesBeforeShipment,
       links,
     },
@@ -269,6 +269,7 @@ const orderExamples: Examples = {
           nextAttemptAt: '2026-01-01T12:00:04.000Z',
         },
       ],
+      build,
       services: servicesBeforeShipment,
       links,
     },
@@ -295,6 +296,7 @@ const orderExamples: Examples = {
       coordination: 'choreography',
       saga: { queryable: true },
       activities: [],
+      build: null,
       timeline: [
         { type: 'OrderPlaced', at: '2026-01-01T12:00:00.000Z', attempt: 1 },
         { type: 'FraudChecked', at: '2026-01-01T12:00:00.040Z', attempt: 1 },

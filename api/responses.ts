@@ -3,8 +3,9 @@ import type { CatalogItem, ReservationView } from '../services/inventory/invento
 import type { NotificationView } from '../services/notification/notification-service';
 import type { PaymentView } from '../services/payment/payment-service';
 import type { ShipmentView } from '../services/shipping/shipping-service';
-import { CHECKOUT_STATUSES, STEPS, UNDO_OF, type CheckoutState, type CheckoutStatus } from '../workflows/checkout-types';
-import type { InFlightActivity, OrderSummary, Unqueryable } from './checkout-client';
+import { STEPS, TIMERS, UNDO_OF } from '../domain/checkout-vocabulary';
+import { CHECKOUT_STATUSES, type CheckoutState, type CheckoutStatus } from '../workflows/checkout-types';
+import type { InFlightActivity, OrderSummary, SagaBuild, Unqueryable } from './checkout-client';
 import { errorBodySchema } from './http-error';
 import { resolveRequestSchema } from './order-request';
 
@@ -62,7 +63,7 @@ export const checkoutStateSchema = z
     resolutions: z.array(resolveRequestSchema.extend({ at: isoDateTime })).optional(),
     trackingNumber: z.string().nullable().optional(),
     timers: z
-      .array(z.object({ name: z.enum(['orderTtl', 'shippingSla', 'paymentHold']), endsAt: isoDateTime, status: z.enum(['running', 'stopped', 'expired']) }))
+      .array(z.object({ name: z.enum(TIMERS), endsAt: isoDateTime, status: z.enum(['running', 'stopped', 'expired']) }))
       .optional()
       .meta({ description: "The saga's deadlines: absent from sagas run by an older worker" }),
     compensations: z
@@ -166,6 +167,21 @@ const activities = z
   .array(inFlightActivity)
   .meta({ description: "The saga's regular activities in flight, as Temporal sees them: from attempt 2 on, one is being retried, and `lastFailure` says why" });
 
+export const sagaBuildSchema = z
+  .object({
+    deploymentName: z.string().meta({ description: "The worker deployment (the worker's DEPLOYMENT_NAME)" }),
+    buildId: z.string().meta({ description: 'Its build that runs the saga (docs/deploys.md)' }),
+    behavior: z.enum(['PINNED', 'AUTO_UPGRADE']).meta({
+      description:
+        "`PINNED`: the saga runs to its end on this build (or the one an operator moved it to); `AUTO_UPGRADE`: it moves to the deployment's current build",
+    }),
+  })
+  .meta({ id: 'SagaBuild', description: 'The worker deployment version a saga runs on (Worker Versioning)' });
+const build = sagaBuildSchema.nullable().meta({
+  description:
+    'The build the saga runs on, as Temporal says once a versioned worker has completed one of its workflow tasks; null on an unversioned worker, or before that',
+});
+
 const timelineEntry = z.object({
   type: z.string().meta({ description: 'The event, e.g. `InventoryReserved`, `StepFailed`, `PaymentReversed`' }),
   at: isoDateTime,
@@ -175,11 +191,19 @@ const timelineEntry = z.object({
 
 export const orderSchema = z
   .union([
-    checkoutStateSchema.extend({ coordination: z.literal('orchestration'), saga: z.object({ queryable: z.literal(true) }), activities, services, links }),
+    checkoutStateSchema.extend({
+      coordination: z.literal('orchestration'),
+      saga: z.object({ queryable: z.literal(true) }),
+      activities,
+      build,
+      services,
+      links,
+    }),
     checkoutStateSchema.extend({
       coordination: z.literal('choreography'),
       saga: z.object({ queryable: z.literal(true) }),
       activities: activities.max(0).meta({ description: 'Always empty: no workflow runs activities for a choreographed order' }),
+      build: z.null().meta({ description: 'Always null: no worker build runs a choreographed order' }),
       timeline: z.array(timelineEntry).meta({ description: 'Every event of the order the order service received, oldest first: what happened to it' }),
       services,
       links: links.pick({ self: true }),
@@ -191,6 +215,7 @@ export const orderSchema = z
       steps: z.array(stepState).max(0).meta({ description: "Always empty: the steps live in the saga's state, which only its query reads" }),
       saga: unqueryableSchema,
       activities,
+      build,
       services,
       links,
     }),
@@ -212,6 +237,10 @@ export const orderSummarySchema = z
     customerId: z.string().nullable(),
     startedAt: isoDateTime,
     closedAt: isoDateTime.nullable(),
+    build: sagaBuildSchema.nullable().meta({
+      description:
+        "The build the saga runs on, from Temporal's visibility store (the TemporalWorkerDeploymentVersion search attribute); null on an unversioned worker, and for a choreographed order",
+    }),
   })
   .meta({ id: 'OrderSummary' });
 
@@ -246,6 +275,7 @@ export type ResponseTypesAgree = [
   Assert<Same<z.output<typeof notification>, NotificationView>>,
   Assert<Same<z.output<typeof orderSummarySchema>, Json<OrderSummary>>>,
   Assert<Same<z.output<typeof inFlightActivity>, InFlightActivity>>,
+  Assert<Same<z.output<typeof sagaBuildSchema>, SagaBuild>>,
   Assert<Same<z.output<typeof orderCountsSchema>, Record<CheckoutStatus, number>>>,
   Assert<Same<z.output<typeof catalogItemSchema>, CatalogItem>>,
 ];

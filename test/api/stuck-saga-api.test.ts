@@ -125,6 +125,8 @@ describe('a saga whose workflow task keeps failing', () => {
         since: SINCE,
       },
       activities: [],
+      // Its worker is unversioned, and no workflow task of it ever completed.
+      build: null,
       services: { payment: null, ledger: [], inventory: null, shipment: null, notifications: [] },
       links: { self: `/orders/${orderId}`, temporalUi: expect.stringContaining(`/workflows/order-${orderId}/`) },
     });

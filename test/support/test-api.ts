@@ -1,9 +1,13 @@
 import type { AddressInfo } from 'node:net';
+import { NativeConnection } from '@temporalio/worker';
 import { createApp, type ApiDeps } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
 import { ChoreographyClient } from '../../api/choreography-client';
+import { sleep } from '../../lib/backoff';
+import { describeDeployment, setCurrentBuild, type BuildRef } from '../../lib/worker-deployment';
 import { DEFAULT_DEADLINES } from '../../workflows/checkout-types';
 import { OrderSecrets } from '../../api/order-secrets';
+import { createCheckoutWorker } from '../../worker';
 import type { TestStack } from './test-stack';
 
 export type TestApi = {
@@ -56,4 +60,55 @@ export function startTestApi(stack: TestStack, overrides: Partial<ApiDeps> = {},
       server.closeAllConnections();
     },
   };
+}
+
+/**
+ * The API over a task queue of its own, which only a versioned worker polls:
+ * `build` of its deployment (Worker Versioning), made the deployment's
+ * current build once the server knows it, so that the sagas this API starts
+ * run on it, pinned. Give each test run a deployment name of its own.
+ */
+export async function startVersionedApi(stack: TestStack, build: BuildRef, overrides: Partial<ApiDeps> = {}): Promise<{ api: TestApi; stop(): Promise<void> }> {
+  const taskQueue = `${stack.taskQueue}-${build.buildId}`;
+  const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const worker = await createCheckoutWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    db: stack.db,
+    services: stack.services,
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    deployment: build,
+  });
+  const running = worker.run();
+  const stop = async () => {
+    worker.shutdown();
+    await running;
+    await connection.close();
+  };
+  try {
+    await makeCurrentOnceKnown(stack, build);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const api = startTestApi(stack, { checkouts: new CheckoutClient(stack.client, taskQueue), ...overrides });
+  return {
+    api,
+    async stop() {
+      api.close();
+      await stop();
+    },
+  };
+}
+
+/** The server knows a build once its worker has polled, and refuses to make it current until then: this asks again. */
+async function makeCurrentOnceKnown(stack: TestStack, build: BuildRef): Promise<void> {
+  for (let i = 0; ; i++) {
+    const state = await describeDeployment(stack.client, build.deploymentName);
+    if (state?.current === build.buildId) return;
+    if (state?.builds.some((b) => b.buildId === build.buildId)) return setCurrentBuild(stack.client, build, 'test');
+    if (i > 100) throw new Error(`the server never learned of build ${build.buildId} of ${build.deploymentName}`);
+    await sleep(100);
+  }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { buildWeb, describeBuild } from '../../scripts/build-web';
 import { workflowIdFor } from '../../workflows/workflow-id';
 import { launchChromium, screenshots } from '../support/browser';
 import { ADDRESS } from '../support/scenarios';
-import { startTestApi, type TestApi } from '../support/test-api';
+import { startTestApi, startVersionedApi, type TestApi } from '../support/test-api';
 import { startTestStack, type TestStack } from '../support/test-stack';
 import { workflowsStarted } from '../support/workflows-started';
 
@@ -152,6 +153,8 @@ it('a happy order placed by clicking reaches COMPLETED on its page, with every s
   await expect(page.locator('[data-tracking]').textContent()).resolves.toMatch(/^TRK/);
   await expect(page.locator('[data-payment]').textContent()).resolves.toBe('CAPTURED');
   await expect(page.locator('[data-coordination]').getAttribute('data-coordination')).resolves.toBe('orchestration');
+  // The stack's worker is unversioned: no build to name.
+  await expect(page.locator('[data-coordination]').textContent()).resolves.toMatch(/on an unversioned worker/);
   await shots.take(page, 'order-completed');
   await expectAccessible(page);
   await recordDelays(page, orderIdOf(page));
@@ -323,6 +326,44 @@ it('an operator resolves a FAILED_NEEDS_MANUAL order from /ops; what they type i
   await shots.take(page, 'order-resolved');
   expect(problems).toEqual([]);
   await context.close();
+});
+
+it('a saga on a versioned worker: its page and the console name its build', async () => {
+  // Its own task queue and deployment: the stack's worker stays unversioned for the other tests.
+  const build = { deploymentName: `checkout-web-${randomBytes(4).toString('hex')}`, buildId: 'build-web' };
+  const versioned = await startVersionedApi(stack, build, { operatorToken: OPERATOR_TOKEN, webRoot });
+  const { page, context, problems } = await newPage();
+  try {
+    const res = await fetch(`${versioned.api.base}/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(order()) });
+    expect(res.status).toBe(202);
+    const placed = (await res.json()) as { orderId: string; links: { page: string } };
+    await page.goto(`${versioned.api.base}${placed.links.page}`);
+    await page.locator('[data-status="COMPLETED"]').waitFor(LONG);
+    await page.locator('[data-build="build-web"]').waitFor(LONG);
+    await expect(page.locator('[data-coordination]').textContent()).resolves.toMatch(new RegExp(`on build build-web of ${build.deploymentName} \\(pinned\\)`));
+    await expectAccessible(page);
+
+    // The console lists it with its build, from Temporal's visibility store: once that has caught up, as the list is read once.
+    const listedBuild = async () => {
+      const res = await fetch(`${versioned.api.base}/orders?customerId=cust_web`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } });
+      return ((await res.json()) as { orderId: string; build: { buildId: string } | null }[]).find((o) => o.orderId === placed.orderId)?.build;
+    };
+    for (let i = 0; !(await listedBuild()); i++) {
+      if (i > 100) throw new Error('the order was not listed with its build');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.evaluate((token) => sessionStorage.setItem('operatorToken', token), OPERATOR_TOKEN);
+    await page.goto(`${versioned.api.base}/ops`);
+    const row = page.locator('table.orders tr', { has: page.locator(`a[href="/orders/${placed.orderId}"]`) });
+    await row.locator('[data-build="build-web"]').waitFor(LONG);
+    await expect(row.locator('[data-build]').textContent()).resolves.toBe(`build-web ${build.deploymentName}, pinned`);
+    await expect(page.getByRole('columnheader', { name: 'Build' }).count()).resolves.toBe(1);
+    await expectAccessible(page);
+    expect(problems).toEqual([]);
+  } finally {
+    await context.close();
+    await versioned.stop();
+  }
 });
 
 it('an order page without its secret shows "not found", as for an order that does not exist', async () => {

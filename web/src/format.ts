@@ -24,3 +24,6 @@ export function label(name: string): string {
   const words = name.replace(/([A-Z])/g, ' $1').toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
+
+/** `PINNED` → "pinned", `AUTO_UPGRADE` → "auto-upgrade": how a saga stays on its build. */
+export const behavior = (b: string) => b.toLowerCase().replace('_', '-');

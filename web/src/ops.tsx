@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, bearer, operatorSession } from './api';
-import { label, time } from './format';
+import { behavior, label, time } from './format';
 import { Field, Layout } from './layout';
 import { CHECKOUT_STATUSES, type Order, type OrderSummary } from './types';
 
@@ -281,6 +281,7 @@ function OrderList({ token }: { token: string }) {
               <th scope="col">Customer</th>
               <th scope="col">Started</th>
               <th scope="col">Closed</th>
+              <th scope="col">Build</th>
             </tr>
           </thead>
           <tbody>
@@ -293,6 +294,17 @@ function OrderList({ token }: { token: string }) {
                 <td>{o.customerId ?? '–'}</td>
                 <td>{time(o.startedAt)}</td>
                 <td>{time(o.closedAt)}</td>
+                <td data-build={o.build?.buildId ?? ''}>
+                  {o.build ? (
+                    <>
+                      <code>{o.build.buildId}</code> <span class="muted">{`${o.build.deploymentName}, ${behavior(o.build.behavior)}`}</span>
+                    </>
+                  ) : coordination === 'choreography' ? (
+                    '–'
+                  ) : (
+                    <span class="muted">unversioned</span>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

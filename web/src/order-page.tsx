@@ -1,7 +1,7 @@
 import { EventSource } from 'eventsource';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiFailure, api, bearer, operatorSession } from './api';
-import { countdown, label, money, preciseTime, time } from './format';
+import { behavior, countdown, label, money, preciseTime, time } from './format';
 import { Layout } from './layout';
 import { UNDO_OF, type InFlightActivity, type Order, type StepState, type TimelineEntry, type TimerState, type UndoState } from './types';
 
@@ -185,9 +185,18 @@ function CoordinatedBy({ order }: { order: Order }) {
       </p>
     );
   }
+  const { build } = order;
   return (
     <p data-coordination="orchestration">
-      Orchestrated by a Temporal workflow.{' '}
+      Orchestrated by a Temporal workflow,{' '}
+      {build ? (
+        <span data-build={build.buildId}>
+          on build <code>{build.buildId}</code> of {build.deploymentName} ({behavior(build.behavior)})
+        </span>
+      ) : (
+        <span data-build="">on an unversioned worker</span>
+      )}
+      .{' '}
       <a href={order.links.temporalUi} target="_blank" rel="noopener noreferrer">
         Open this run in the Temporal UI
       </a>

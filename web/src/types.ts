@@ -1,10 +1,13 @@
 // The JSON the pages read, as docs/http-api.md describes it. Declared here,
 // not imported from api/: the browser bundle takes nothing from the server's
-// code but the saga's pure types and constants (workflows/checkout-types.ts).
+// code but the checkout's vocabulary (domain/checkout-vocabulary.ts) and the
+// saga's pure types and constants (workflows/checkout-types.ts).
 import type { CheckoutFailure, CheckoutStatus, StepState, TimerState, UndoState } from '../../workflows/checkout-types';
 
 export type { CheckoutStatus, StepState, TimerState, UndoState };
-export { CHECKOUT_STATUSES, UNDO_OF } from '../../workflows/checkout-types';
+export type { Address } from '../../domain/checkout-vocabulary';
+export { UNDO_OF } from '../../domain/checkout-vocabulary';
+export { CHECKOUT_STATUSES } from '../../workflows/checkout-types';
 
 export type Product = { sku: string; name: string; price: number; available: number; reserved: number };
 
@@ -58,9 +61,12 @@ type OrderState = {
   };
 };
 
-type Orchestrated = { coordination: 'orchestration'; links: { self: string; temporalUi: string } };
+/** The worker build a saga runs on (Worker Versioning); null on an unversioned worker. */
+export type SagaBuild = { deploymentName: string; buildId: string; behavior: 'PINNED' | 'AUTO_UPGRADE' };
+
+type Orchestrated = { coordination: 'orchestration'; build: SagaBuild | null; links: { self: string; temporalUi: string } };
 
 /** No workflow holds its state: the API folds it from its events, which come along. */
-type Choreographed = { coordination: 'choreography'; timeline: TimelineEntry[]; links: { self: string } };
+type Choreographed = { coordination: 'choreography'; build: null; timeline: TimelineEntry[]; links: { self: string } };
 
-export type OrderSummary = { orderId: string; status: string; customerId: string | null; startedAt: string; closedAt: string | null };
+export type OrderSummary = { orderId: string; status: string; customerId: string | null; startedAt: string; closedAt: string | null; build: SagaBuild | null };
