@@ -21,6 +21,8 @@ export function failedBecause(r: ChaosReport): string[] {
     r.faults.failed.length > 0 && `${r.faults.failed.length} faults not injected`,
     r.errors.length > 0 && `${r.errors.length} errors in the run`,
     r.deadLetters > 0 && `${r.deadLetters} dead-lettered events`,
+    nondeterministic(r) > 0 && `${nondeterministic(r)} sagas with a nondeterminism error`,
+    r.deploys && r.deploys.builds.some((b) => b.movedIn > 0) && 'sagas that ended on another build than they started on',
     ...(r.latency.enforced ? r.latency.broken.map(brokenBoundReason) : []),
   ].filter((reason): reason is string => typeof reason === 'string');
 }
@@ -71,9 +73,10 @@ export function printReport(r: ChaosReport, out: (line: string) => void = consol
       list(r.workflowTaskFailures, (w) => `${w.orderId} (${w.kind}): ${w.failures.map((f) => `${f.cause}: ${oneLine(f.message)}`).join('; ')}`),
   );
   out(
-    `  Replay: ${r.replay.histories} histories against the current code, ${r.replay.failed.length} failed${list(r.replay.failed, (f) => `${f.workflowId}: ${oneLine(f.error)}`)}`,
+    `  Replay: ${r.replay.histories} histories, each against the build it ran on, ${r.replay.failed.length} failed${list(r.replay.failed, (f) => `${f.workflowId}: ${oneLine(f.error)}`)}`,
   );
   out(`  Dead-lettered events (choreography): ${r.deadLetters}`);
+  if (r.deploys) printDeploys(r.deploys, out);
   if (r.errors.length > 0) out(`  Errors in the run: ${r.errors.length}${list(r.errors, oneLine)}`);
   out(`  Invariant violations: ${r.violations.length}${list(r.violations, (v) => `${v.invariant}  ${v.subject}: ${v.detail}`)}`);
   printLatency(r, out, windows);
@@ -186,4 +189,27 @@ function printRecovery(r: ChaosReport, out: (line: string) => void): void {
 function oneLine(text: string): string {
   const first = text.split('\n')[0]!;
   return first.length > 160 ? `${first.slice(0, 160)}…` : first;
+}
+
+/** Sagas whose history records a workflow task that failed on a nondeterminism error. */
+function nondeterministic(r: ChaosReport): number {
+  return r.workflowTaskFailures.filter((w) => w.failures.some((f) => f.cause === 'non_deterministic_error')).length;
+}
+
+function printDeploys(d: NonNullable<ChaosReport['deploys']>, out: (line: string) => void): void {
+  out('  Deploys:');
+  for (const s of d.steps) {
+    const ramp = s.rampedAtSeconds !== undefined ? `, 10 % at ${s.rampedAtSeconds} s` : '';
+    const current = s.currentAtSeconds !== undefined ? `, current at ${s.currentAtSeconds} s` : '';
+    out(`    ${s.kind.padEnd(8)} ${s.from} -> ${s.buildId} at ${s.atSeconds.toFixed(1)} s${ramp}${current}${s.error ? `, failed: ${oneLine(s.error)}` : ''}`);
+  }
+  out('  Builds (sagas started on it / ended on it / ended on it after starting on another; drained):');
+  for (const b of d.builds) {
+    const drained = b.drainedAtSeconds === null ? 'not drained' : `drained at ${b.drainedAtSeconds} s`;
+    out(`    ${b.buildId.padEnd(22)} ${b.code.padEnd(8)} ${String(b.started).padStart(5)} / ${String(b.ended).padStart(5)} / ${b.movedIn}; ${drained}`);
+  }
+  const p = d.protectedByPinning;
+  out(
+    `  Pinning: ${p.wouldFail} of the ${p.histories} sagas started on the retired build fail to replay against the current code (what they would have met unpinned)`,
+  );
 }

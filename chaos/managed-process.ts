@@ -48,21 +48,26 @@ export class ManagedProcess {
     this.start();
   }
 
+  /** Started, and not stopped for good (a killed one is brought back, so it still counts). */
+  get running(): boolean {
+    return this.proc !== undefined && !this.stopping;
+  }
+
   /** The crash: no drain, no goodbye. If it is down already, the next incarnation gets it. */
   async kill(): Promise<void> {
-    const proc = await this.running();
+    const proc = await this.alive();
     process.kill(-proc.pid!, 'SIGKILL');
     await this.exited;
   }
 
   /** A deploy: SIGTERM, let it drain, start again. */
   async restartGracefully(): Promise<void> {
-    const proc = await this.running();
+    const proc = await this.alive();
     proc.kill('SIGTERM');
     await this.exited;
   }
 
-  private async running(): Promise<ChildProcess> {
+  private async alive(): Promise<ChildProcess> {
     for (;;) {
       const proc = this.proc;
       if (proc?.pid && proc.exitCode === null && proc.signalCode === null) return proc;

@@ -29,6 +29,9 @@ import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, typ
 import { parseRequestLog } from './api-requests';
 import { LATENCY_BOUNDS_MS, faultSpan, latencyReport, type LatencyReport } from './latency';
 import { historySpan, recoveries, timelineSpan, type FaultKind, type FaultRecord, type FaultRecovery, type SagaSpan } from './recovery';
+import { RollingDeploy, buildsOf, type BuildReport, type DeployRecord } from './rolling-deploy';
+import { describeDeployment } from '../lib/worker-deployment';
+import { retiredBuildIds, retiredBuildPath, workflowBuildId } from '../lib/workflow-bundle';
 
 export type ChaosOptions = {
   orders: number;
@@ -47,6 +50,12 @@ export type ChaosOptions = {
   coordination: CoordinationMix;
   /** Restarts of the run's own nats-server, which carries the choreographed sagas' events and every order's facts. */
   natsRestarts: number;
+  /**
+   * Builds of this tree's code rolled out during the load, after a start on the
+   * last retired build, with a rollback after the first (chaos/rolling-deploy.ts);
+   * each build runs `workerProcesses` workers. 0: one build, this tree's, all along.
+   */
+  deploys?: number;
   /**
    * Whether a route's p99 over its bound, outside the faults, fails the run
    * (default true). The bounded test only reports them: it is small, and runs
@@ -106,8 +115,15 @@ export type ChaosReport = {
    * versions-first. A count above zero shows the run met it, and replayed it.
    */
   splitSagas: number;
-  /** Every placed saga's history, replayed against the current workflow code. */
+  /** Every placed saga's history, replayed against the build it ran on. */
   replay: { histories: number; failed: ReplayFailure[] };
+  /** With --deploys: each deploy and rollback, each build's sagas and drain, and what pinning protected. */
+  deploys?: {
+    steps: DeployRecord[];
+    builds: BuildReport[];
+    /** Histories of sagas started on the first (retired) build that the current code cannot replay: what pinning protected. */
+    protectedByPinning: { histories: number; wouldFail: number };
+  };
   /** Exceptions the run did not expect; caught so that the audit still runs. */
   errors: string[];
   violations: Violation[];
@@ -181,14 +197,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         NATS_URL: nats.url,
         OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
         NODE_ENV: 'development',
+        // A deployment of its own: the dev server is the run's, but a name that says whose it is costs nothing.
+        DEPLOYMENT_NAME: 'checkout-chaos',
       };
       // Each worker a process of its own, restarted on its own, as N replicas
       // under a supervisor are; with one, the log keeps its old name.
-      const workers = Array.from({ length: opts.workerProcesses }, (_, i) =>
-        opts.workerProcesses === 1
-          ? new ManagedProcess('worker', 'worker.ts', env, path.join(logDir, 'worker.log'))
-          : new ManagedProcess(`worker ${i + 1}`, 'worker.ts', env, path.join(logDir, `worker-${i + 1}.log`)),
-      );
+      // With deploys, the builds' workers come and go (chaos/rolling-deploy.ts); a kill picks one of those running.
+      const deploying = (opts.deploys ?? 0) > 0;
+      const workers: ManagedProcess[] = deploying
+        ? []
+        : Array.from({ length: opts.workerProcesses }, (_, i) =>
+            opts.workerProcesses === 1
+              ? new ManagedProcess('worker', 'worker.ts', env, path.join(logDir, 'worker.log'))
+              : new ManagedProcess(`worker ${i + 1}`, 'worker.ts', env, path.join(logDir, `worker-${i + 1}.log`)),
+          );
       // The report reads the API's request log (one info line per request), whatever level the rest logs at
       // (under jest, the default is warn).
       const api = new ManagedProcess('api', 'api/server.ts', { ...env, LOG_LEVEL: requestLogLevel(env.LOG_LEVEL) }, path.join(logDir, 'api.log'));
@@ -205,6 +227,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       };
       const errors: string[] = [];
       let connection: Connection | undefined;
+      // The deploys' control plane: one connection for the run, which finds the dev server again after each restart.
+      const control = await Connection.connect({ address: server.address });
+      const controlClient = new Client({ connection: control });
+      const deploy = deploying
+        ? new RollingDeploy({
+            deploymentName: env.DEPLOYMENT_NAME!,
+            startBuildId: startBuild(),
+            currentBuildId: workflowBuildId(),
+            deploys: opts.deploys!,
+            workersPerBuild: opts.workerProcesses,
+            env,
+            logDir,
+            runStartMs: started,
+            client: () => controlClient,
+            onWorker: (worker) => {
+              workers.push(worker);
+              faults.workerKillsByProcess.push(0);
+            },
+            log,
+          })
+        : undefined;
       // Each side of the run (placing, faults, polling, the histories) records
       // its own exception and lets the others finish: a rejection nobody is
       // awaiting yet would kill the process, and with it the audit.
@@ -217,8 +260,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       try {
         // Up to here, and until the API is healthy, a failure is a broken setup: it throws.
         for (const worker of workers) worker.start();
+        await deploy?.start();
         api.start();
         await until(() => healthy(apiUrl), 90_000, 'the API to become healthy');
+        // New sagas go to the deployment's current build: until there is one, they would wait.
+        await until(async () => Boolean((await describeDeployment(controlClient, env.DEPLOYMENT_NAME!).catch(() => null))?.current), 90_000, 'a current build');
         log(`stack up: API ${apiUrl}, Temporal ${server.address}, logs in ${logDir}`);
         // The worker's converter (TEMPORAL_PAYLOAD_KEY, if set, is in env): the replay must decode what it encoded.
         const converter = dataConverter(loadConfig(env));
@@ -233,17 +279,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         const pick = mulberry32(opts.seed + 1);
         const faultSchedule: { ms: number; kind: FaultKind; what: string; act: () => Promise<void> }[] = [
           ...at(opts.workerKills).map((ms) => {
-            const i = Math.floor(pick() * workers.length);
-            const victim = workers[i]!;
+            const draw = pick();
+            // Drawn now, applied to the workers running then: with deploys, which ones those are changes.
+            const victim = () => {
+              const running = workers.filter((w) => w.running);
+              return running[Math.floor(draw * running.length)] ?? workers[0]!;
+            };
             return {
               ms,
               kind: 'worker-kill' as const,
-              what: `kill the ${victim.name}`,
-              act: () =>
-                victim.kill().then(() => {
+              what: deploying ? 'kill a worker' : `kill the ${victim().name}`,
+              act: () => {
+                const worker = victim();
+                return worker.kill().then(() => {
                   faults.workerKills++;
-                  faults.workerKillsByProcess[i]!++;
-                }),
+                  faults.workerKillsByProcess[workers.indexOf(worker)]!++;
+                });
+              },
             };
           }),
           ...at(opts.apiRestarts).map((ms) => ({
@@ -273,6 +325,17 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             },
           })),
         ].sort((a, b) => a.ms - b.ms);
+        // The deploys, spread over the load window between its faults' first and last tenth.
+        const deploySteps = deploy?.steps() ?? [];
+        const rolling = guarded('deploys', async () => {
+          const t0 = Date.now();
+          for (const [i, step] of deploySteps.entries()) {
+            const due = loadMs * (0.12 + (0.66 * i) / Math.max(deploySteps.length - 1, 1)) - (Date.now() - t0);
+            // A step that ran late (a dev server restart in the middle) still leaves the next one 10 s of the build it made current.
+            await sleep(i === 0 ? due : Math.max(due, 10_000));
+            await deploy!.run(step);
+          }
+        });
         const faulting = guarded('fault injection', async () => {
           const t0 = Date.now();
           for (const fault of faultSchedule) {
@@ -352,6 +415,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           ),
         );
         await faulting;
+        await rolling;
         // --- wait, with a bound, for every order to end ------------------------------
         settleBy = Date.now() + opts.settleSeconds * 1000;
         loadOver = true;
@@ -362,6 +426,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         connection = await Connection.connect({ address: server.address });
         const temporal = { client: new Client({ connection, dataConverter: converter }), taskQueue: env.TEMPORAL_TASK_QUEUE! };
         const replay: ChaosReport['replay'] = { histories: 0, failed: [] };
+        let deployReport: ChaosReport['deploys'];
         const sagaSpans: SagaSpan[] = [];
         const taskFailures: ChaosReport['workflowTaskFailures'] = [];
         let splitSagas = 0;
@@ -378,9 +443,34 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
             const span = historySpan(history as temporal.api.history.v1.IHistory);
             if (span) sagaSpans.push({ orderId: order.orderId, kind: order.kind, coordination: order.coordination, ...span });
           }
-          log(`replaying ${histories.length} histories against the current workflow code`);
           replay.histories = histories.length;
-          replay.failed = [...unread, ...(await replayHistories(histories, converter, log))];
+          replay.failed = [...unread];
+          // Each against the build it ran on: the run's retired build's, or this tree's code.
+          const retired = new Map<string, typeof histories>();
+          const current: typeof histories = [];
+          for (const h of histories) {
+            const { first } = buildsOf(h.history as temporal.api.history.v1.IHistory);
+            const file = first ? retiredBuildPath(first) : undefined;
+            if (file) retired.set(file, [...(retired.get(file) ?? []), h]);
+            else current.push(h);
+          }
+          log(`replaying ${current.length} histories against the current workflow code`);
+          replay.failed.push(...(await replayHistories(current, converter, log)));
+          for (const [file, some] of retired) {
+            log(`replaying ${some.length} histories against the retired build ${path.basename(file, '.js')}`);
+            replay.failed.push(...(await replayHistories(some, converter, log, { codePath: file })));
+          }
+          if (deploy) {
+            await deploy.stop();
+            // What the first deploy would have done without pinning: the current code taking the retired build's sagas.
+            const onRetired = [...retired.values()].flat();
+            const wouldFail = (await replayHistories(onRetired, converter, () => undefined)).length;
+            deployReport = {
+              steps: deploy.records,
+              builds: deploy.report(histories),
+              protectedByPinning: { histories: onRetired.length, wouldFail },
+            };
+          }
         });
 
         // --- notifications, then audit and report ------------------------------------
@@ -469,6 +559,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           workflowTaskFailures: taskFailures,
           splitSagas,
           replay,
+          ...(deployReport && { deploys: deployReport }),
           errors,
           violations,
           logDir,
@@ -477,8 +568,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         writeFileSync(path.join(logDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
         return report;
       } finally {
+        await deploy?.stop();
         await Promise.all([...workers.map((w) => w.stop()), api.stop()]);
         await connection?.close();
+        await control.close();
         await db.$disconnect();
         await server.teardown();
         await nats.stop();
@@ -486,6 +579,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     },
     'chaos',
   );
+}
+
+/** The build a run with deploys starts on: the last build retired, the one this tree's code replaced. */
+function startBuild(): string {
+  const retired = retiredBuildIds();
+  if (retired.length !== 1) throw new Error(`--deploys starts on the retired build, and builds/ holds ${retired.length}: ${retired.join(', ')}`);
+  return retired[0]!;
 }
 
 /** Messages in the dead-letter stream; 0 when it was never created (no choreographed order ran). */

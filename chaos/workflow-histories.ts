@@ -50,16 +50,25 @@ export function sagaSeconds(history: HistoryAndWorkflowId['history']): number | 
 }
 
 /**
- * Replays the histories against the current workflow code, bundled as the
- * worker bundles it (with the interceptors), without a server. A failure
- * means the code cannot carry on a saga the run produced.
+ * Replays the histories against a build: by default the workflow code in this
+ * tree, bundled as the worker bundles it (with the interceptors); or a retired
+ * build's bundle (builds/). Without a server. A failure means the build cannot
+ * carry on a saga the run produced.
  */
-export async function replayHistories(histories: HistoryAndWorkflowId[], dataConverter: DataConverter, log: (line: string) => void): Promise<ReplayFailure[]> {
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-    logger: quietLogger(log),
-  });
+export async function replayHistories(
+  histories: HistoryAndWorkflowId[],
+  dataConverter: DataConverter,
+  log: (line: string) => void,
+  build?: { codePath: string },
+): Promise<ReplayFailure[]> {
+  if (histories.length === 0) return [];
+  const bundle =
+    build ??
+    (await bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows'),
+      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+      logger: quietLogger(log),
+    }));
   const failed: ReplayFailure[] = [];
   const results = Worker.runReplayHistories(
     // The bundle's tracing interceptors export through this sink, even though a replay exports nothing.

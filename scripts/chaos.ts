@@ -7,6 +7,7 @@
 //   npm run chaos -- --orders 200 --worker-kills 5 --seed 42
 //   npm run chaos -- --orders 60 --worker-processes 2 --worker-kills 2
 //   npm run chaos -- --orders 1000 --coordination mixed --nats-restarts 2
+//   npm run chaos -- --orders 1000 --worker-processes 2 --deploys 3   # a rolling deploy from the retired build, with a rollback
 //   npm run chaos -- --campaign 5 --coordination mixed   # 5 runs of 1,000 orders, fresh seeds, stops at the first failure
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,8 @@ const { values, tokens } = parseArgs({
     // orchestration (Temporal), choreography (the services' events) or mixed (both, in blocks of ten orders).
     coordination: { type: 'string', default: 'orchestration' },
     'nats-restarts': { type: 'string' },
+    // Roll out N builds during the load, from the retired build, with a rollback after the first (docs/deploys.md).
+    deploys: { type: 'string', default: '0' },
     // enforce: a route's p99 over its bound outside the faults fails the run; report: it is only printed.
     'latency-bounds': { type: 'string', default: 'enforce' },
     // Print every 10 s window of every route, not only those that broke a bound.
@@ -83,6 +86,7 @@ const options = (seed: number): ChaosOptions => ({
   seed,
   coordination,
   natsRestarts: int('nats-restarts'),
+  deploys: int('deploys'),
   enforceLatencyBounds: values['latency-bounds'] === 'enforce',
   log: (line) => console.log(`[chaos] ${line}`),
 });
