@@ -1,15 +1,23 @@
-// One checkout worker for `npm run bench:takeover`, as its own process so that
-// the bench can kill it with SIGKILL, as a crash or an OOM kill would, and
-// read its CPU time. It is the deployed worker (createCheckoutWorker, the
-// cached workflow bundle) with the tuning it is handed; the parent talks to
-// it over IPC: `ready` once it polls, `cpu` on request.
+// One checkout worker for `npm run bench:takeover` and `npm run bench:versioning`,
+// as its own process so that the bench can kill it with SIGKILL, as a crash or
+// an OOM kill would, and read its CPU time. It is the deployed worker
+// (createCheckoutWorker, the cached workflow bundle or the bundle it is handed)
+// with the tuning it is handed; the parent talks to it over IPC: `ready` once
+// it polls, `cpu` on request.
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../lib/db';
 import { cachedWorkflowBundle } from '../lib/workflow-bundle';
 import { createServices } from '../services';
 import { createCheckoutWorker, workflowInterceptorModules, type CheckoutWorkerTuning } from '../worker';
 
-export type TakeoverWorkerSettings = { address: string; databaseUrl: string; taskQueue: string; tuning: CheckoutWorkerTuning };
+export type TakeoverWorkerSettings = {
+  address: string;
+  databaseUrl: string;
+  taskQueue: string;
+  tuning: CheckoutWorkerTuning;
+  /** A build's bundle on disk (bench:versioning compares two builds); the tree's cached bundle, without span interceptors, by default. */
+  workflowBundle?: { codePath: string };
+};
 export type FromTakeoverWorker = { type: 'ready' } | { type: 'cpu'; ms: number };
 export type ToTakeoverWorker = { type: 'cpu' };
 
@@ -24,7 +32,7 @@ async function main(settings: TakeoverWorkerSettings): Promise<void> {
     taskQueue: settings.taskQueue,
     db,
     services: createServices(db),
-    workflowBundle: await cachedWorkflowBundle(workflowInterceptorModules(false)),
+    workflowBundle: settings.workflowBundle ?? (await cachedWorkflowBundle(workflowInterceptorModules(false))),
     tuning: settings.tuning,
   });
   const send = (message: FromTakeoverWorker) => process.send!(message);
