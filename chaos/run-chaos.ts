@@ -31,7 +31,8 @@ import { LATENCY_BOUNDS_MS, faultSpan, latencyReport, type LatencyReport } from 
 import { historySpan, recoveries, timelineSpan, type FaultKind, type FaultRecord, type FaultRecovery, type SagaSpan } from './recovery';
 import { RollingDeploy, buildsOf, type BuildReport, type DeployRecord } from './rolling-deploy';
 import { describeDeployment } from '../lib/worker-deployment';
-import { retiredBuildIds, retiredBuildPath, workflowBuildId } from '../lib/workflow-bundle';
+import { cachedWorkflowBundle, retiredBuildIds, retiredBuildPath, workflowBuildId } from '../lib/workflow-bundle';
+import { workflowInterceptorModules } from '../worker';
 
 export type ChaosOptions = {
   orders: number;
@@ -259,6 +260,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
       try {
         // Up to here, and until the API is healthy, a failure is a broken setup: it throws.
+        // A deploy pipeline builds before it rolls out: bundle this tree's build now (the workers then find it in
+        // .data/workflow-bundles), not in the first deploy, where webpack would take both cores from the load.
+        if (deploy) await cachedWorkflowBundle(workflowInterceptorModules(Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)));
         for (const worker of workers) worker.start();
         await deploy?.start();
         api.start();
