@@ -4,8 +4,7 @@ import { observeActivities } from './activities/activity-interceptors';
 import { createCheckoutActivities } from './activities/checkout-activities';
 import { workerBuild } from './lib/workflow-bundle';
 import { Client, Connection } from '@temporalio/client';
-import { describeDeployment, setCurrentBuild, type BuildRef } from './lib/worker-deployment';
-import { sleep } from './lib/backoff';
+import { makeCurrentOnceKnown, type BuildRef } from './lib/worker-deployment';
 import { ConfigError, loadConfig, type Config } from './lib/config';
 import { dataConverter } from './lib/data-converter';
 import { createDb, type Db } from './lib/db';
@@ -197,7 +196,12 @@ async function main(tracing: Tracing | undefined): Promise<void> {
   // run() resolves after SIGINT/SIGTERM, once in-flight tasks have finished.
   const running = worker.run();
   const client = new Client({ connection: await Connection.connect({ address: config.temporal.address }), namespace: config.temporal.namespace });
-  if (config.worker.promoteOnStart) await promoteOnceKnown(client, deployment, () => worker.getState() !== 'RUNNING');
+  // New sagas start on this build from now on (PROMOTE_BUILD_ON_START); sagas in flight stay on their own build.
+  if (config.worker.promoteOnStart) {
+    const stopped = () => worker.getState() !== 'RUNNING';
+    const promoted = await makeCurrentOnceKnown(client, deployment, { identity: `worker ${process.pid}`, timeoutMs: Infinity, stopped });
+    if (promoted) logger.info(deployment, 'Build is current: new sagas start on it');
+  }
   await running;
   await client.connection.close();
   await messaging.stop();
@@ -206,29 +210,6 @@ async function main(tracing: Tracing | undefined): Promise<void> {
   await connection.close();
   await db.$disconnect();
   await tracing?.shutdown();
-}
-
-/**
- * Makes this worker's build the deployment's current one, so that new sagas
- * start on it (PROMOTE_BUILD_ON_START). The server knows a build once one of
- * its workers has polled, which takes a moment after run(): until then it
- * refuses, and this asks again. Sagas in flight stay on their own build.
- */
-async function promoteOnceKnown(client: Client, build: BuildRef, stopped: () => boolean): Promise<void> {
-  for (let attempt = 0; !stopped(); attempt++) {
-    try {
-      const state = await describeDeployment(client, build.deploymentName);
-      if (state?.current === build.buildId) return;
-      if (state?.builds.some((b) => b.buildId === build.buildId)) {
-        await setCurrentBuild(client, build, `worker ${process.pid}`);
-        logger.info(build, 'Build promoted: new sagas start on it');
-        return;
-      }
-    } catch (err) {
-      if (attempt >= 20) logger.warn({ err, ...build }, 'Could not make this build current yet');
-    }
-    await sleep(Math.min(250 * 2 ** Math.min(attempt, 4), 4000));
-  }
 }
 
 if (require.main === module) {

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import path from 'node:path';
 import { sleep } from '../lib/backoff';
-import { describeDeployment, pinnedSagas, rampBuild, setCurrentBuild, type BuildRef } from '../lib/worker-deployment';
+import { describeDeployment, makeCurrentOnceKnown, pinnedSagas, rampBuild, type BuildRef } from '../lib/worker-deployment';
 import { ManagedProcess } from './managed-process';
 
 type History = temporal.api.history.v1.IHistory;
@@ -183,16 +183,16 @@ export class RollingDeploy {
   /** Waits for the build's workers to have polled (the server knows a build only then), ramps it, then makes it current. */
   private async promote(build: RunBuild, { ramp, record }: { ramp: boolean; record?: DeployRecord }): Promise<void> {
     const ref: BuildRef = { deploymentName: this.opts.deploymentName, buildId: build.buildId };
-    await this.retry(`build ${build.buildId} to poll`, async () => {
-      const state = await describeDeployment(this.opts.client(), this.opts.deploymentName);
-      return state?.builds.some((b) => b.buildId === build.buildId) ?? false;
-    });
     if (ramp) {
+      // A ramp, like making a build current, waits for the server to know the build: once it is current, it is known.
+      await this.retry(`build ${build.buildId} to poll`, async () =>
+        Boolean((await describeDeployment(this.opts.client(), this.opts.deploymentName))?.builds.some((b) => b.buildId === build.buildId)),
+      );
       await this.retry(`ramping build ${build.buildId}`, async () => (await rampBuild(this.opts.client(), ref, RAMP_PERCENT), true));
       if (record) record.rampedAtSeconds = round(this.now());
       await sleep(RAMP_SECONDS * 1000);
     }
-    await this.retry(`making build ${build.buildId} current`, async () => (await setCurrentBuild(this.opts.client(), ref, 'chaos-deploy'), true));
+    await makeCurrentOnceKnown(this.opts.client(), ref, { identity: 'chaos-deploy', timeoutMs: 120_000 });
     if (record) record.currentAtSeconds = round(this.now());
   }
 

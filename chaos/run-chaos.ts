@@ -25,7 +25,15 @@ import { eachLimit } from '../lib/each-limit';
 import { splitTasks, workflowTasks } from '../ops/saga-history';
 import { ManagedProcess } from './managed-process';
 import { LAST_UNITS_SKU, expectedEndings, planOrders, type Coordination, type CoordinationMix, type OrderKind, type PlannedOrder } from './order-mix';
-import { fetchHistories, replayHistories, sagaSeconds, workflowTaskFailures, type ReplayFailure, type TaskFailure } from './workflow-histories';
+import {
+  currentBuildBundle,
+  fetchHistories,
+  replayHistories,
+  sagaSeconds,
+  workflowTaskFailures,
+  type ReplayFailure,
+  type TaskFailure,
+} from './workflow-histories';
 import { parseRequestLog } from './api-requests';
 import { LATENCY_BOUNDS_MS, faultSpan, latencyReport, type LatencyReport } from './latency';
 import { historySpan, recoveries, timelineSpan, type FaultKind, type FaultRecord, type FaultRecovery, type SagaSpan } from './recovery';
@@ -33,6 +41,7 @@ import { RollingDeploy, buildsOf, type BuildReport, type DeployRecord } from './
 import { describeDeployment } from '../lib/worker-deployment';
 import { cachedWorkflowBundle, retiredBuildIds, retiredBuildPath, workflowBuildId } from '../lib/workflow-bundle';
 import { workflowInterceptorModules } from '../worker';
+import { tracingConfigured } from '../lib/tracing';
 
 export type ChaosOptions = {
   orders: number;
@@ -262,7 +271,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         // Up to here, and until the API is healthy, a failure is a broken setup: it throws.
         // A deploy pipeline builds before it rolls out: bundle this tree's build now (the workers then find it in
         // .data/workflow-bundles), not in the first deploy, where webpack would take both cores from the load.
-        if (deploy) await cachedWorkflowBundle(workflowInterceptorModules(Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)));
+        if (deploy) await cachedWorkflowBundle(workflowInterceptorModules(tracingConfigured(env)));
         for (const worker of workers) worker.start();
         await deploy?.start();
         api.start();
@@ -455,20 +464,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           for (const h of histories) {
             const { first } = buildsOf(h.history as temporal.api.history.v1.IHistory);
             const file = first ? retiredBuildPath(first) : undefined;
-            if (file) retired.set(file, [...(retired.get(file) ?? []), h]);
-            else current.push(h);
+            if (!file) current.push(h);
+            else if (retired.has(file)) retired.get(file)!.push(h);
+            else retired.set(file, [h]);
           }
           log(`replaying ${current.length} histories against the current workflow code`);
-          replay.failed.push(...(await replayHistories(current, converter, log)));
+          const currentBuild = await currentBuildBundle(log);
+          replay.failed.push(...(await replayHistories(current, converter, currentBuild)));
           for (const [file, some] of retired) {
             log(`replaying ${some.length} histories against the retired build ${path.basename(file, '.js')}`);
-            replay.failed.push(...(await replayHistories(some, converter, log, { codePath: file })));
+            replay.failed.push(...(await replayHistories(some, converter, { codePath: file })));
           }
           if (deploy) {
             await deploy.stop();
             // What the first deploy would have done without pinning: the current code taking the retired build's sagas.
             const onRetired = [...retired.values()].flat();
-            const wouldFail = (await replayHistories(onRetired, converter, () => undefined)).length;
+            const wouldFail = (await replayHistories(onRetired, converter, currentBuild)).length;
             deployReport = {
               steps: deploy.records,
               builds: deploy.report(histories),

@@ -2,7 +2,7 @@ import type { Client, HistoryAndWorkflowId } from '@temporalio/client';
 import type { DataConverter, Logger } from '@temporalio/common';
 import { tsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundle, type WorkflowBundleOption } from '@temporalio/worker';
 import { workflowTraceSinks } from '../lib/tracing';
 import { eachLimit } from '../lib/each-limit';
 import { taskFailureOf } from '../lib/workflow-task-health';
@@ -49,26 +49,22 @@ export function sagaSeconds(history: HistoryAndWorkflowId['history']): number | 
   return closed ? (tsToMs(last.eventTime) - tsToMs(events[0]?.eventTime)) / 1000 : null;
 }
 
+/** This tree's workflow code, bundled as the worker bundles it (with every interceptor): the current build. */
+export function currentBuildBundle(log: (line: string) => void): Promise<WorkflowBundle> {
+  return bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: quietLogger(log),
+  });
+}
+
 /**
- * Replays the histories against a build: by default the workflow code in this
- * tree, bundled as the worker bundles it (with the interceptors); or a retired
- * build's bundle (builds/). Without a server. A failure means the build cannot
- * carry on a saga the run produced.
+ * Replays the histories against a build's bundle (currentBuildBundle(), or a
+ * retired build's in builds/), without a server. A failure means the build
+ * cannot carry on a saga the run produced.
  */
-export async function replayHistories(
-  histories: HistoryAndWorkflowId[],
-  dataConverter: DataConverter,
-  log: (line: string) => void,
-  build?: { codePath: string },
-): Promise<ReplayFailure[]> {
+export async function replayHistories(histories: HistoryAndWorkflowId[], dataConverter: DataConverter, bundle: WorkflowBundleOption): Promise<ReplayFailure[]> {
   if (histories.length === 0) return [];
-  const bundle =
-    build ??
-    (await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: quietLogger(log),
-    }));
   const failed: ReplayFailure[] = [];
   const results = Worker.runReplayHistories(
     // The bundle's tracing interceptors export through this sink, even though a replay exports nothing.

@@ -42,9 +42,14 @@ export type Tracing = {
  * Express, Prisma). Call it before `express` and `http` are first required, so
  * the instrumentations' require hooks see them: first thing in an entry point.
  */
+/** Whether the environment sends traces somewhere: what makes startTracing() start them. */
+export function tracingConfigured(env: NodeJS.ProcessEnv): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
 export function startTracing(opts: { serviceName: string; exporter?: SpanExporter; env?: NodeJS.ProcessEnv }): Tracing | undefined {
   const env = opts.env ?? process.env;
-  if (!opts.exporter && !env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return undefined;
+  if (!opts.exporter && !tracingConfigured(env)) return undefined;
   const resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? opts.serviceName });
   // The OTLP exporter reads the endpoint, headers and timeout from the standard OTEL_EXPORTER_OTLP_* variables.
   // A test's exporter sees each span as it ends; a collector gets them in batches.

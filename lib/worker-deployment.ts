@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { sleep } from './backoff';
 
 // Worker Versioning's control plane, over the raw WorkflowService calls: the
 // TypeScript client has no wrapper for them yet, and `temporal worker
@@ -60,6 +61,42 @@ export async function setCurrentBuild(client: Client, { deploymentName, buildId 
     // A build that polls only some of the task queues is still a build: the checkout has one.
     ignoreMissingTaskQueues: true,
   });
+}
+
+/**
+ * Makes the build current once the server knows it. The server learns of a
+ * build when one of its workers first polls, a moment after the worker starts,
+ * and refuses to route to it until then; so this asks again, with backoff,
+ * through refusals and a server that is restarting, until `stopped()` or the
+ * timeout. False if it stopped first; true once the build is current (already,
+ * or made so).
+ */
+export async function makeCurrentOnceKnown(
+  client: Client,
+  build: BuildRef,
+  { identity, timeoutMs = 60_000, stopped = () => false }: { identity?: string; timeoutMs?: number; stopped?: () => boolean } = {},
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (let attempt = 0; !stopped(); attempt++) {
+    try {
+      const state = await describeDeployment(client, build.deploymentName);
+      if (state?.current === build.buildId) return true;
+      if (state?.builds.some((b) => b.buildId === build.buildId)) {
+        await setCurrentBuild(client, build, identity);
+        return true;
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Build ${build.buildId} of ${build.deploymentName} could not be made current${lastError ? `: ${lastError}` : ': no worker of it polled'}`,
+      );
+    }
+    await sleep(Math.min(100 * 2 ** attempt, 2000));
+  }
+  return false;
 }
 
 /** `percent` of new sagas start on `buildId`, the rest on the current build; 0 stops the ramp. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildsOf } from '../../chaos/rolling-deploy';
 import { sleep } from '../../lib/backoff';
-import { describeDeployment, pinnedSagas, setCurrentBuild } from '../../lib/worker-deployment';
+import { makeCurrentOnceKnown, pinnedSagas } from '../../lib/worker-deployment';
 import { retiredBuildPath } from '../../lib/workflow-bundle';
 import { moveSagas } from '../../ops/move-sagas';
 import { checkout, resolveUpdate } from '../../workflows';
@@ -28,11 +28,7 @@ afterAll(() => stack?.stop());
 /** A worker of `buildId`, made current once the server knows it (its first poll). */
 async function deployed(buildId: string, bundle: { codePath: string }) {
   const worker = await startWorker(stack, bundle, { deploymentName, buildId });
-  for (let i = 0; !(await describeDeployment(stack.client, deploymentName))?.builds.some((b) => b.buildId === buildId); i++) {
-    if (i > 80) throw new Error(`build ${buildId} never polled`);
-    await sleep(250);
-  }
-  await setCurrentBuild(stack.client, { deploymentName, buildId });
+  await makeCurrentOnceKnown(stack.client, { deploymentName, buildId });
   return worker;
 }
 

@@ -3,8 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { createApp, type ApiDeps } from '../../api/app';
 import { CheckoutClient } from '../../api/checkout-client';
 import { ChoreographyClient } from '../../api/choreography-client';
-import { sleep } from '../../lib/backoff';
-import { describeDeployment, setCurrentBuild, type BuildRef } from '../../lib/worker-deployment';
+import { makeCurrentOnceKnown, type BuildRef } from '../../lib/worker-deployment';
 import { DEFAULT_DEADLINES } from '../../workflows/checkout-types';
 import { OrderSecrets } from '../../api/order-secrets';
 import { createCheckoutWorker } from '../../worker';
@@ -87,7 +86,7 @@ export async function startVersionedApi(stack: TestStack, build: BuildRef, overr
     await connection.close();
   };
   try {
-    await makeCurrentOnceKnown(stack, build);
+    await makeCurrentOnceKnown(stack.client, build, { identity: 'test' });
   } catch (err) {
     await stop();
     throw err;
@@ -100,15 +99,4 @@ export async function startVersionedApi(stack: TestStack, build: BuildRef, overr
       await stop();
     },
   };
-}
-
-/** The server knows a build once its worker has polled, and refuses to make it current until then: this asks again. */
-async function makeCurrentOnceKnown(stack: TestStack, build: BuildRef): Promise<void> {
-  for (let i = 0; ; i++) {
-    const state = await describeDeployment(stack.client, build.deploymentName);
-    if (state?.current === build.buildId) return;
-    if (state?.builds.some((b) => b.buildId === build.buildId)) return setCurrentBuild(stack.client, build, 'test');
-    if (i > 100) throw new Error(`the server never learned of build ${build.buildId} of ${build.deploymentName}`);
-    await sleep(100);
-  }
 }
